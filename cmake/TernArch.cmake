@@ -1,0 +1,10 @@
+# Which instruction-set files to compile, and with which flags. Each ISA's kernels live in
+# their own files so only they get the ISA flags; dispatch at run time picks among them.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(TERN_ARCH_X86 ON)
+  set(TERN_AVX2_FLAGS -mavx2 -mfma -mf16c -mbmi2)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(TERN_ARCH_ARM ON)
+  set(TERN_NEON_FLAGS -march=armv8-a)
+  set(TERN_NEON_DOTPROD_FLAGS -march=armv8.2-a+dotprod)
+endif()

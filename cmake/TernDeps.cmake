@@ -1,0 +1,16 @@
+# Every dependency comes from a Debian package (scripts/install-deps.sh installs them).
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(xsimd REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2_8 REQUIRED IMPORTED_TARGET libpcre2-8)
+add_library(PCRE2::pcre2-8 ALIAS PkgConfig::PCRE2_8)
+
+if(TERN_TESTS)
+  find_package(GTest REQUIRED)   # arm64 builds come from libgtest-dev:arm64 (multiarch)
+endif()
+if(TERN_BENCH AND NOT CMAKE_CROSSCOMPILING)
+  find_package(benchmark QUIET)
+endif()

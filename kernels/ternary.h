@@ -1,0 +1,83 @@
+// The ternary BitLinear kernel interface. Every implementation (scalar reference, AVX2
+// multiply-add, AVX2 lookup-table, NEON multiply-add with/without dotprod, NEON
+// lookup-table) computes the SAME exact integers:
+//
+//     y[t][r] = sum_k  q[t][k] * T[r][k]         (int32, exact)
+//
+// for int8 activations q (one row per token, from quantize_row_i8) and ternary weights
+// T in {-1,0,+1}. The float epilogue (y / (s * weight_scale)) is not the kernel's job.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tern::kernels {
+
+// ---- tern's packed ternary layout (GGUF type TERN_T2) --------------------------------
+// Row-major. Each row of K weights is padded with zeros to Kp = roundup(K, 128) and stored
+// as Kp/128 groups of 32 bytes. In a group, byte m (0..31) holds the codes (t+1 in {0,1,2})
+// of elements m (bits 1:0), m+32 (bits 3:2), m+64 (bits 5:4) and m+96 (bits 7:6) of that
+// 128-element group. Rows are contiguous: row r starts at r * (Kp/4) bytes.
+// (This is TQ2_0's in-block bit order, without the per-256 f16 scale; one 32-byte load and
+// four shift/mask steps give four 32-lane code vectors aligned with four activation loads.)
+constexpr int kT2GroupElems = 128;
+constexpr int kT2GroupBytes = 32;
+inline int64_t t2_padded_k(int64_t k) { return (k + kT2GroupElems - 1) / kT2GroupElems * kT2GroupElems; }
+inline int64_t t2_row_bytes(int64_t k) { return t2_padded_k(k) / 4; }
+
+// A view of a packed ternary matrix: rows x k weights, zero-copy from the mapped file or
+// from a one-time repack.
+struct TernaryMatrix {
+  const uint8_t* data = nullptr;  // rows * t2_row_bytes(k) bytes, 32-byte aligned ideally
+  int64_t rows = 0;
+  int64_t k = 0;
+};
+
+// Packs ternary values t (row-major rows x k, each -1/0/+1) into the TERN_T2 layout.
+std::vector<uint8_t> pack_t2(const int8_t* t, int64_t rows, int64_t k);
+// Reads back one weight (tests, converters).
+int8_t t2_get(const TernaryMatrix& w, int64_t row, int64_t col);
+
+// ---- activations --------------------------------------------------------------------
+// Per-token absmax quantization, exactly the reference's float32 semantics:
+//   s = 127.0f / max(absmax, 1e-5f);  q = clamp(round_half_even(x * s), -128, 127)
+// Writes n int8 values and zero-fills q[n..padded_n). Returns s.
+float quantize_row_i8(const float* x, int64_t n, int64_t padded_n, int8_t* q);
+
+// Activations prepared for a kernel: the int8 rows (padded to the weight's Kp), plus
+// whatever per-token data the kernel needs (sums for multiply-add kernels that compute
+// with codes t+1, lookup tables for LUT kernels). Built once per token per input vector,
+// shared by all matrices that consume the same input (q/k/v, gate/up).
+struct PreparedActs {
+  int64_t n_tokens = 0;
+  int64_t kp = 0;               // padded row length
+  const int8_t* q = nullptr;    // n_tokens x kp
+  std::vector<int32_t> sums;    // per token: sum of q
+  std::vector<uint8_t> extra;   // kernel-specific (e.g. lookup tables), 64-byte aligned use
+};
+
+// ---- one implementation -------------------------------------------------------------
+struct Kernel {
+  const char* name;         // "scalar", "avx2-mad", "avx2-lut", "neon-mad", "neon-dotprod", "neon-lut"
+  const char* description;  // one line for `tern info --kernels`
+  bool (*supported)();      // can this CPU run it?
+  int priority;             // higher wins at dispatch among supported kernels
+
+  // Fills acts.sums / acts.extra for n_tokens rows of q (stride kp).
+  void (*prepare)(PreparedActs& acts);
+  // y[t * ldy + r] for t in [0, acts.n_tokens), r in [row_begin, row_end).
+  void (*matmul)(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                 int64_t row_begin, int64_t row_end);
+};
+
+// Every kernel compiled into this binary (supported or not), best first.
+const std::vector<const Kernel*>& all_kernels();
+// The dispatch point: TERN_KERNEL=<name> if set (throws tern::Error if unknown or not
+// supported here), else the highest-priority supported kernel. `why` says which and why.
+const Kernel& select_kernel(std::string* why = nullptr);
+// Forces a kernel by name (CLI --kernel); throws tern::Error if unknown or unsupported.
+const Kernel& kernel_by_name(const std::string& name);
+
+}  // namespace tern::kernels

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every build, test and demo dependency of tern from Debian 12 packages.
+# Idempotent: packages already present are skipped by apt. Runs as root or through sudo.
+set -euo pipefail
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libxsimd-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
+  libsentencepiece-dev libcpp-httplib-dev
+  clang-14 libclang-rt-14-dev llvm-14
+  g++-aarch64-linux-gnu qemu-user
+  python3
+)
+# The demo-model trainer is optional for the test suite; install with TERN_TRAIN_DEPS=1.
+if [[ "${TERN_TRAIN_DEPS:-0}" == "1" ]]; then PACKAGES+=(python3-torch python3-numpy); fi
+
+
+# The aarch64 suite cross-compiles and links against arm64 builds of the libraries.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then $SUDO dpkg --add-architecture arm64; fi
+PACKAGES+=(libpcre2-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test command: installs dependencies, then builds and runs
+#   1. the Release suite, 2. the ASan+UBSan suite, 3. the aarch64 suite under qemu
+#   (with and without dotprod), 4. every libFuzzer target for a bounded time.
+# Fails on the first failing step. TERN_FUZZ_SECONDS (default 60) bounds each fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+fuzz_seconds=${TERN_FUZZ_SECONDS:-60}
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "release build + tests"
+./scripts/build.sh release
+ctest --test-dir build/release --output-on-failure -j 2
+
+step "asan+ubsan build + tests"
+./scripts/build.sh asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j 2
+
+step "aarch64 build + tests under qemu (-cpu max: NEON + dotprod)"
+./scripts/build.sh aarch64
+QEMU_CPU=max ctest --test-dir build/aarch64 --output-on-failure -j 2
+step "aarch64 kernel + model tests under qemu (-cpu cortex-a53: NEON without dotprod)"
+QEMU_CPU=cortex-a53 ctest --test-dir build/aarch64 --output-on-failure -j 2 -R '^(Kernel|Model|Golden)'
+
+step "fuzz targets, ${fuzz_seconds}s each"
+./scripts/build.sh fuzz
+./scripts/fuzz.sh "$fuzz_seconds"
+echo "test.sh: all suites passed"

@@ -1,0 +1,103 @@
+// GGUF v3 reader: maps the file, validates every count, length, type, offset and size
+// once at open, then hands out zero-copy views. Nothing after open() re-checks bounds.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gguf/gguf_types.h"
+#include "runtime/mapped_file.h"
+
+namespace tern::gguf {
+
+enum class ValueType : uint32_t {
+  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
+  STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+};
+const char* value_type_name(ValueType t);
+
+// A metadata value. Strings are views into the mapping; arrays hold their elements.
+struct Value {
+  ValueType type = ValueType::U8;
+  uint64_t u = 0;           // unsigned integers and bool
+  int64_t i = 0;            // signed integers
+  double f = 0;             // F32 / F64
+  std::string_view str;     // STRING
+  ValueType elem_type = ValueType::U8;  // ARRAY: element type
+  std::vector<Value> items;             // ARRAY: elements (may themselves be arrays)
+
+  bool is_integer() const;
+  bool is_number() const;
+};
+
+struct KeyValue {
+  std::string key;
+  Value value;
+};
+
+struct TensorInfo {
+  std::string name;
+  TensorType type;
+  std::vector<uint64_t> dims;  // ggml order: dims[0] is the row length
+  uint64_t offset = 0;         // relative to the data section
+  uint64_t nbytes = 0;
+  const uint8_t* data = nullptr;  // view into the mapping
+
+  uint64_t n_elements() const;
+  uint64_t rows() const;  // product of dims[1..]
+};
+
+class File {
+ public:
+  // Maps and validates `path`. Throws tern::Error "<path>: <field>: <what is wrong>".
+  static File open(const std::string& path);
+  // Validates an in-memory image (fuzzing, tests). `name` prefixes error messages. The
+  // bytes must outlive the File.
+  static File parse(std::span<const uint8_t> bytes, const std::string& name);
+
+  const std::string& path() const { return name_; }
+  uint32_t version() const { return version_; }
+  uint64_t alignment() const { return alignment_; }
+  uint64_t data_offset() const { return data_offset_; }
+  uint64_t file_size() const { return bytes_.size(); }
+
+  const std::vector<KeyValue>& metadata() const { return kvs_; }
+  const Value* find(std::string_view key) const;
+
+  // Typed lookups; missing or wrong-typed keys throw, naming the file and the key.
+  std::string_view get_string(std::string_view key) const;
+  uint64_t get_uint(std::string_view key) const;  // any non-negative integer type
+  double get_float(std::string_view key) const;   // any numeric type
+  bool get_bool(std::string_view key) const;
+  std::optional<uint64_t> get_uint_opt(std::string_view key) const;
+  std::optional<double> get_float_opt(std::string_view key) const;
+  std::optional<std::string_view> get_string_opt(std::string_view key) const;
+  std::optional<bool> get_bool_opt(std::string_view key) const;
+  // String array (e.g. tokenizer.ggml.tokens); throws if not an array of strings.
+  std::vector<std::string_view> get_string_array(std::string_view key) const;
+
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  const TensorInfo* find_tensor(std::string_view name) const;
+  const TensorInfo& tensor(std::string_view name) const;  // throws naming file and tensor
+
+  // Error helper: "<path>: <field>: <message>".
+  [[noreturn]] void fail(std::string_view field, const std::string& message) const;
+
+ private:
+  std::shared_ptr<MappedFile> map_;  // null when parsed from memory
+  std::span<const uint8_t> bytes_;
+  std::string name_;
+  uint32_t version_ = 0;
+  uint64_t alignment_ = 32;
+  uint64_t data_offset_ = 0;
+  std::vector<KeyValue> kvs_;
+  std::vector<TensorInfo> tensors_;
+  friend class Parser;
+};
+
+}  // namespace tern::gguf

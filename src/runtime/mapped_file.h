@@ -1,0 +1,38 @@
+// A read-only memory mapping of a whole file (zero copy for GGUF and safetensors).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace tern {
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  // Maps `path` read-only; throws tern::Error naming the path on failure. An empty file
+  // maps to an empty span.
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+  // Hints the kernel to read the mapping ahead (MADV_WILLNEED); harmless if unsupported.
+  void prefetch() const;
+
+ private:
+  void release();
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace tern

@@ -1,0 +1,57 @@
+// tern: one binary, one subcommand per tools/cmd_*.cpp (see command.h).
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <memory>
+
+#include "tern/error.h"
+#include "tools/command.h"
+
+namespace tern::cli {
+
+static std::vector<Command>& registry() {
+  static std::vector<Command> list;
+  return list;
+}
+
+bool register_command(Command command) {
+  registry().push_back(std::move(command));
+  return true;
+}
+
+const std::vector<Command>& commands() { return registry(); }
+
+}  // namespace tern::cli
+
+int main(int argc, char** argv) {
+  using namespace tern::cli;
+  CLI::App app{"tern: fast, exact inference for ternary (BitNet b1.58) language models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tern 0.1.0");
+  std::vector<Command> sorted = commands();
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Command& a, const Command& b) { return a.order < b.order; });
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+  for (const Command& c : sorted) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    runners.emplace_back(sub, c.setup(*sub));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (auto& [sub, run] : runners) {
+    if (!sub->parsed()) continue;
+    try {
+      return run();
+    } catch (const tern::Error& e) {
+      std::fprintf(stderr, "tern %s: %s\n", sub->get_name().c_str(), e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tern %s: internal error: %s\n", sub->get_name().c_str(), e.what());
+      return 1;
+    }
+  }
+  return 2;
+}
