@@ -3,7 +3,7 @@ set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
-find_package(xsimd REQUIRED)
+find_path(XSIMD_INCLUDE_DIR xsimd/xsimd.hpp REQUIRED)  # header-only; its CMake config drags in xtl
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2_8 REQUIRED IMPORTED_TARGET libpcre2-8)
 add_library(PCRE2::pcre2-8 ALIAS PkgConfig::PCRE2_8)
