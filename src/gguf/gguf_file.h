@@ -1,5 +1,13 @@
 // GGUF v3 reader: maps the file, validates every count, length, type, offset and size
 // once at open, then hands out zero-copy views. Nothing after open() re-checks bounds.
+//
+// Accepted: GGUF v3 and v2 (same layout), little-endian. Rejected with a message naming the
+// file, the field and the problem: v1 and big-endian files, truncation anywhere, counts or
+// string lengths the file cannot hold, unknown value / element / tensor types, arrays nested
+// deeper than kMaxArrayDepth or with more than kMaxArrayElements elements in total, bool bytes
+// other than 0/1, empty or duplicate keys and tensor names, a general.alignment that is not a
+// non-zero power of two, n_dims outside 1..4, zero dims, element counts over 2^63-1, offsets
+// not aligned, tensor data outside the data section, overlapping tensors.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +28,10 @@ enum class ValueType : uint32_t {
   STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
 };
 const char* value_type_name(ValueType t);
+
+// Limits that keep a hostile file from costing more memory or time than its size allows.
+inline constexpr int kMaxArrayDepth = 8;                     // array of array of ... (8 levels)
+inline constexpr uint64_t kMaxArrayElements = uint64_t{1} << 23;  // all arrays of one file, total
 
 // A metadata value. Strings are views into the mapping; arrays hold their elements.
 struct Value {
@@ -65,6 +77,10 @@ class File {
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return bytes_.size(); }
+  // Bytes from data_offset() to the end of the file (0 if the header fills the file).
+  uint64_t data_size() const { return data_offset_ < bytes_.size() ? bytes_.size() - data_offset_ : 0; }
+  // The whole image (header and data).
+  std::span<const uint8_t> bytes() const { return bytes_; }
 
   const std::vector<KeyValue>& metadata() const { return kvs_; }
   const Value* find(std::string_view key) const;

@@ -1,10 +1,14 @@
 // GGUF v3 writer: metadata first, then every tensor's info, then the data section, each
 // tensor aligned. Streaming: tensor bytes are written as they are produced (one tensor's
 // worth of memory at most), to "<path>.tmp", renamed to <path> by finish().
+// If the alignment is not GGUF's default 32, general.alignment is written automatically.
+// Every mistake (duplicate key or tensor, wrong order, too many or too few bytes, an array
+// whose items are not of its element type) throws tern::Error naming the path and the field.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,7 +56,15 @@ class Writer {
   bool header_written_ = false;
   bool finished_ = false;
   std::vector<std::pair<std::string, Value>> kvs_;
-  std::vector<std::string> owned_strings_;  // backing storage for string Values
+  // Backing storage for string Values; a deque so the string_views into it stay valid.
+  std::deque<std::string> owned_strings_;
+  Value own(const Value& v);                 // deep copy whose strings live in owned_strings_
+  void add_kv(const std::string& key, Value v);
+  void write_bytes(const void* p, size_t n);
+  void write_string(std::string_view s);
+  void write_value(const std::string& key, const Value& v);
+  void pad_to_alignment();
+  uint64_t file_pos_ = 0;
   struct Pending {
     std::string name;
     TensorType type;
