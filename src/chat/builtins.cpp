@@ -217,6 +217,14 @@ bool parse_int(std::string s, int base, int64_t* out) {
   bool neg = false;
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  // int('0x1A', 16) and int('0x1A', 0) accept the base's prefix, as Python does.
+  auto prefixed = [&](char p) {
+    return i + 1 < s.size() && s[i] == '0' && (s[i + 1] == p || s[i + 1] == p - 32);
+  };
+  if ((base == 16 || base == 0) && prefixed('x')) base = 16, i += 2;
+  else if ((base == 8 || base == 0) && prefixed('o')) base = 8, i += 2;
+  else if ((base == 2 || base == 0) && prefixed('b')) base = 2, i += 2;
+  else if (base == 0) base = 10;
   std::string digits;
   for (; i < s.size(); ++i) {
     if (s[i] == '_' && !digits.empty() && i + 1 < s.size() && s[i + 1] != '_') continue;
@@ -474,7 +482,7 @@ Value apply_filter(Evaluator& ev, const std::string& name, const Value& v, CallA
     }
     if (v.is_string()) {
       int64_t i;
-      if (base >= 2 && base <= 36 && parse_int(v.str(), static_cast<int>(base), &i)) return Value::integer(i);
+      if ((base == 0 || (base >= 2 && base <= 36)) && parse_int(v.str(), static_cast<int>(base), &i)) return Value::integer(i);
       double d;
       if (parse_float(v.str(), &d) && !std::isnan(d) && !std::isinf(d) && std::fabs(d) < 9.2e18)
         return Value::integer(static_cast<int64_t>(d));

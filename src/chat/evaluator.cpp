@@ -590,6 +590,8 @@ Value Evaluator::eval(const Expr& e, const ScopePtr& scope) {
       CallArgs args;
       for (std::size_t i = 1; i < e.args.size(); ++i) args.positional.push_back(eval(*e.args[i], scope));
       for (const auto& [k, v] : e.kwargs) args.keyword.emplace_back(k, eval(*v, scope));
+      if (callee.is_undefined() && e.args[0]->kind == ExprKind::Getattr)
+        fail(e.pos, "no method '" + e.args[0]->name + "' on this value (unsupported, or not allowed in HF's sandbox)");
       return call(callee, args, e.pos);
     }
     case ExprKind::Filter: return eval_filter(e, scope, nullptr);

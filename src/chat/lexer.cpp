@@ -194,6 +194,7 @@ class Lexer {
 
   std::size_t lex_comment(std::size_t p, std::size_t tag_offset) {
     std::string_view s = src_;
+    if (p >= s.size()) return p;  // jinja2 quirk: a bare `{#` at the very end is accepted
     std::size_t j = s.find("#}", p);
     if (j == std::string::npos) fail(pos_at(tag_offset), "missing end of comment tag");
     if (j > p && (s[j - 1] == '-' || s[j - 1] == '+')) return after_block_end(j - 1, '#');
