@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+namespace tern {
+class ThreadPool;  // runtime/thread_pool.h
+}
+
 namespace tern::kernels {
 
 // ---- tern's packed ternary layout (GGUF type TERN_T2) --------------------------------
@@ -44,7 +48,10 @@ int8_t t2_get(const TernaryMatrix& w, int64_t row, int64_t col);
 // Per-token absmax quantization, exactly the reference's float32 semantics:
 //   s = 127.0f / max(absmax, 1e-5f);  q = clamp(round_half_even(x * s), -128, 127)
 // Writes n int8 values and zero-fills q[n..padded_n). Returns s.
+// Uses the AVX2 version when the CPU has it (bit-identical to the scalar one).
 float quantize_row_i8(const float* x, int64_t n, int64_t padded_n, int8_t* q);
+// The plain C++ definition (the specification the SIMD versions are tested against).
+float quantize_row_i8_scalar(const float* x, int64_t n, int64_t padded_n, int8_t* q);
 
 // Activations prepared for a kernel: the int8 rows (padded to the weight's Kp), plus
 // whatever per-token data the kernel needs (sums for multiply-add kernels that compute
@@ -68,9 +75,19 @@ struct Kernel {
   // Fills acts.sums / acts.extra for n_tokens rows of q (stride kp).
   void (*prepare)(PreparedActs& acts);
   // y[t * ldy + r] for t in [0, acts.n_tokens), r in [row_begin, row_end).
+  // Requires acts.kp == t2_padded_k(w.k). Weight code 3 (never written by pack_t2) is
+  // invalid input: loaders must reject it; kernels give unspecified (but safe) results.
   void (*matmul)(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
                  int64_t row_begin, int64_t row_end);
+
+  // Rows per tile: row ranges that start at multiples of this waste no work.
+  int row_tile = 1;
 };
+
+// Runs kernel.matmul over all rows of w, split across `pool` (nullptr: this thread) in
+// chunks aligned to kernel.row_tile. Throws tern::Error if acts.kp does not match w.k.
+void matmul_threaded(const Kernel& kernel, const TernaryMatrix& w, const PreparedActs& acts,
+                     int32_t* y, int64_t ldy, ThreadPool* pool);
 
 // Every kernel compiled into this binary (supported or not), best first.
 const std::vector<const Kernel*>& all_kernels();
@@ -79,5 +96,7 @@ const std::vector<const Kernel*>& all_kernels();
 const Kernel& select_kernel(std::string* why = nullptr);
 // Forces a kernel by name (CLI --kernel); throws tern::Error if unknown or unsupported.
 const Kernel& kernel_by_name(const std::string& name);
+// A kernel by name if compiled in (supported or not), else nullptr (tests, benchmarks).
+const Kernel* find_kernel(const std::string& name);
 
 }  // namespace tern::kernels

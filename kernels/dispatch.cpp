@@ -1,0 +1,97 @@
+// The one dispatch point: which ternary kernel runs, chosen from the CPU's features or
+// forced with TERN_KERNEL=<name> (or kernel_by_name for the CLI's --kernel).
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "kernels/kernel_impls.h"
+#include "runtime/thread_pool.h"
+#include "tern/error.h"
+
+namespace tern::kernels {
+namespace {
+
+std::string names(bool only_supported) {
+  std::string s;
+  for (const Kernel* k : all_kernels()) {
+    if (only_supported && !k->supported()) continue;
+    if (!s.empty()) s += ", ";
+    s += k->name;
+  }
+  return s;
+}
+
+const Kernel& checked(const std::string& name, const std::string& origin) {
+  const Kernel* k = find_kernel(name);
+  if (k == nullptr) {
+    throw Error(origin + ": unknown kernel '" + name + "'; kernels that run on this CPU: " + names(true) +
+                " (compiled in: " + names(false) + ")");
+  }
+  if (!k->supported()) {
+    throw Error(origin + ": kernel '" + name + "' is not supported by this CPU; kernels that run here: " +
+                names(true));
+  }
+  return *k;
+}
+
+}  // namespace
+
+const std::vector<const Kernel*>& all_kernels() {
+  static const std::vector<const Kernel*> kernels = [] {
+    std::vector<const Kernel*> v = {
+#if defined(TERN_ARCH_X86)
+        &kAvx2MadKernel, &kAvx2LutKernel,
+#endif
+#if defined(TERN_ARCH_ARM)
+        &kNeonDotprodKernel, &kNeonMadKernel, &kNeonLutKernel,
+#endif
+        &kScalarKernel};
+    std::stable_sort(v.begin(), v.end(), [](const Kernel* a, const Kernel* b) { return a->priority > b->priority; });
+    return v;
+  }();
+  return kernels;
+}
+
+const Kernel* find_kernel(const std::string& name) {
+  for (const Kernel* k : all_kernels()) {
+    if (name == k->name) return k;
+  }
+  return nullptr;
+}
+
+const Kernel& kernel_by_name(const std::string& name) { return checked(name, "--kernel"); }
+
+const Kernel& select_kernel(std::string* why) {
+  const char* forced = std::getenv("TERN_KERNEL");
+  if (forced != nullptr && *forced != '\0') {
+    const Kernel& k = checked(forced, std::string("TERN_KERNEL=") + forced);
+    if (why != nullptr) *why = std::string("TERN_KERNEL=") + forced;
+    return k;
+  }
+  for (const Kernel* k : all_kernels()) {  // best first
+    if (!k->supported()) continue;
+    if (why != nullptr) {
+      *why = std::string(k->name) + ": " + k->description +
+             (k == all_kernels().front() ? "; highest priority" : "; highest priority this CPU supports");
+    }
+    return *k;
+  }
+  return kScalarKernel;  // unreachable: scalar is always supported
+}
+
+void matmul_threaded(const Kernel& kernel, const TernaryMatrix& w, const PreparedActs& acts, int32_t* y,
+                     int64_t ldy, ThreadPool* pool) {
+  if (acts.kp != t2_padded_k(w.k)) {
+    throw Error(std::string("matmul (") + kernel.name + "): activations have padded length " +
+                std::to_string(acts.kp) + " but the weight needs " + std::to_string(t2_padded_k(w.k)) +
+                " (k = " + std::to_string(w.k) + ")");
+  }
+  if (acts.n_tokens > 1 && ldy < w.rows) {
+    throw Error("matmul: output stride " + std::to_string(ldy) + " is smaller than the row count " +
+                std::to_string(w.rows));
+  }
+  parallel_rows(pool, w.rows, kernel.row_tile,
+                [&](int64_t begin, int64_t end) { kernel.matmul(w, acts, y, ldy, begin, end); });
+}
+
+}  // namespace tern::kernels

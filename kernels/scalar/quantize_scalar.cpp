@@ -1,0 +1,36 @@
+// Per-token int8 absmax quantization: the scalar specification, and the dispatching entry.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernel_impls.h"
+#include "runtime/cpu_features.h"
+
+namespace tern::kernels {
+
+float quantize_row_i8_scalar(const float* x, int64_t n, int64_t padded_n, int8_t* q) {
+  float absmax = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    if (a > absmax) absmax = a;  // NaN never wins (same as the SIMD max operand order)
+  }
+  const float s = 127.0f / std::fmax(absmax, 1e-5f);
+  for (int64_t i = 0; i < n; ++i) {
+    // nearbyint = round half to even in the default rounding mode (torch.round); the
+    // clamp comes after rounding and also sends NaN to -128 (fmax returns the non-NaN).
+    float v = std::nearbyint(x[i] * s);
+    v = std::fmin(std::fmax(v, -128.0f), 127.0f);
+    q[i] = static_cast<int8_t>(static_cast<int>(v));
+  }
+  if (padded_n > n) std::memset(q + n, 0, static_cast<size_t>(padded_n - n));
+  return s;
+}
+
+float quantize_row_i8(const float* x, int64_t n, int64_t padded_n, int8_t* q) {
+#if defined(TERN_ARCH_X86)
+  static const bool use_avx2 = cpu_features().avx2;
+  if (use_avx2) return quantize_row_i8_avx2(x, n, padded_n, q);
+#endif
+  return quantize_row_i8_scalar(x, n, padded_n, q);
+}
+
+}  // namespace tern::kernels

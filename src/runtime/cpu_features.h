@@ -1,0 +1,31 @@
+// What the CPU we run on can do, read once from cpuid (x86) or getauxval (aarch64).
+// Kernel dispatch asks this; `tern info` prints summary().
+#pragma once
+
+#include <string>
+
+namespace tern {
+
+struct CpuFeatures {
+  // x86
+  bool avx2 = false;      // also requires the OS to save YMM state (XGETBV)
+  bool fma = false;
+  bool f16c = false;
+  bool bmi2 = false;
+  bool avx512f = false;   // also requires the OS to save ZMM state
+  bool avx512bw = false;
+  bool avx512vnni = false;
+  bool avxvnni = false;
+  // aarch64
+  bool neon = false;      // HWCAP_ASIMD
+  bool dotprod = false;   // HWCAP_ASIMDDP (sdot/udot)
+  bool fp16 = false;      // HWCAP_FPHP + ASIMDHP
+
+  // One line, e.g. "x86-64: avx2 fma f16c bmi2 avx512f avx512bw avx512vnni".
+  std::string summary() const;
+};
+
+// Detected once (thread-safe static), then cached.
+const CpuFeatures& cpu_features();
+
+}  // namespace tern
