@@ -16,7 +16,7 @@ PACKAGES=(
   python3
 )
 # The demo-model trainer is optional for the test suite; install with TERN_TRAIN_DEPS=1.
-if [[ "${TERN_TRAIN_DEPS:-0}" == "1" ]]; then PACKAGES+=(python3-torch python3-numpy); fi
+if [[ "${TERN_TRAIN_DEPS:-0}" == "1" ]]; then PACKAGES+=(python3-torch python3-numpy python3-regex libopenblas0-openmp); fi
 
 
 # The aarch64 suite cross-compiles and links against arm64 builds of the libraries.
