@@ -287,6 +287,15 @@ Value Evaluator::eval_getattr(const Value& obj, const std::string& name, Pos pos
       if (!m.is_undefined()) return m;
       return Value::undefined(name);
     }
+    case Value::Kind::Int:
+    case Value::Kind::Bool:
+    case Value::Kind::Float: {  // the data attributes Python numbers have
+      if (name == "real") return obj.is_float() ? obj : Value::integer(obj.as_int());
+      if (name == "imag") return obj.is_float() ? Value::number(0.0) : Value::integer(0);
+      if (!obj.is_float() && name == "numerator") return Value::integer(obj.as_int());
+      if (!obj.is_float() && name == "denominator") return Value::integer(1);
+      return Value::undefined(name);
+    }
     default: return Value::undefined(name);
   }
 }
