@@ -1,0 +1,93 @@
+// tern::Model: a BitNet b1.58 model loaded from a GGUF file, ready for tern::Session.
+//
+//   tern::ModelOptions opts;                       // kernel, FFN activation override
+//   auto model = tern::Model::load("model.gguf", opts);
+//   tern::Session session(model, {});               // include/tern/session.h
+//
+// Loading maps the file (zero copy for tern's own ternary type TERN_T2), checks every
+// hyper-parameter and tensor shape once, and repacks foreign ternary types (bitnet.cpp's
+// I2_S, llama.cpp's TQ2_0 / TQ1_0) into TERN_T2 once. Errors are tern::Error naming the
+// file and the key or tensor at fault.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+namespace model {
+struct ModelData;  // src/model/model_data.h: hyper-parameters, weights, chosen kernel
+}
+
+// FFN activation applied to the gate projection before the product with up.
+enum class FfnActivation { ReLU2, SiLU };
+const char* ffn_activation_name(FfnActivation a);
+
+struct ModelOptions {
+  // Kernel name ("scalar", "avx2-mad", ...); empty = the dispatch choice (TERN_KERNEL or
+  // the best supported).
+  std::string kernel;
+  // Overrides the FFN activation. Without it: "<arch>.hidden_activation" if present, else
+  // ReLU² for "bitnet-b1.58" / "bitnet-25" and SiLU for "bitnet" (as llama.cpp does).
+  std::optional<FfnActivation> activation;
+};
+
+struct ModelHParams {
+  std::string arch;          // "bitnet-b1.58", "bitnet-25" or "bitnet"
+  std::string name;          // general.name, may be empty
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;   // <arch>.context_length
+  int64_t n_embd = 0;        // hidden size
+  int64_t n_layer = 0;
+  int64_t n_ff = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;
+  float rms_eps = 1e-5f;
+  float rope_theta = 10000.0f;
+  FfnActivation activation = FfnActivation::ReLU2;
+  bool activation_from_file = false;  // the file said which (hidden_activation key)
+};
+
+// What the loader did with the weights, for `tern info`.
+struct LoadReport {
+  std::string kernel;             // the ternary kernel in use
+  std::string kernel_why;         // why it was chosen
+  std::string ternary_type;       // type of the file's BitLinear weights ("TERN_T2", "I2_S", ...)
+  bool zero_copy = true;          // ternary weights used in place from the mapping
+  int64_t repacked_tensors = 0;   // tensors converted to TERN_T2 at load
+  uint64_t repacked_bytes = 0;    // memory those copies take
+  double repack_seconds = 0;
+  std::string embedding_type;     // token_embd type ("F16", ...)
+  std::string lm_head;            // "token_embd (tied)" or "output.weight"
+  std::string lm_head_type;
+  double load_seconds = 0;
+  uint64_t file_bytes = 0;
+};
+
+class Model {
+ public:
+  static std::shared_ptr<const Model> load(const std::string& path, const ModelOptions& options = {});
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const std::string& path() const;
+  const ModelHParams& hparams() const;
+  const LoadReport& report() const;
+  // Bytes one decoded token reads from the weights (ternary matrices + lm_head), for
+  // bandwidth figures.
+  uint64_t bytes_per_token() const;
+
+  // Internal representation (src/model), for Session and tests.
+  const model::ModelData& data() const { return *data_; }
+
+ private:
+  explicit Model(std::unique_ptr<model::ModelData> data);
+  std::unique_ptr<model::ModelData> data_;
+};
+
+}  // namespace tern

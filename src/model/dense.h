@@ -1,0 +1,25 @@
+// Full-precision matrices of the model: the token embedding (one row per token id) and the
+// lm_head (logits = h . row for every vocabulary row). F32, F16 and BF16 are exact (the
+// golden semantics keep the lm_head unquantized); Q8_0 and Q4_0 are accepted for smaller,
+// approximate heads.
+#pragma once
+
+#include <cstdint>
+
+#include "model/model_data.h"
+
+namespace tern::model {
+
+bool is_dense_type(gguf::TensorType type);
+// Bytes of one row of `cols` elements (cols must be a multiple of the block size).
+uint64_t dense_row_bytes(gguf::TensorType type, int64_t cols);
+
+// out[0..cols) = row `row` of m as float.
+void dense_row(const DenseMatrix& m, int64_t row, float* out);
+
+// y[t * ldy + r] = dot(x[t * ldx .. + cols), row r) for t < n_tokens, r in [row_begin,
+// row_end). Each row is read once for all tokens. Float32 accumulation.
+void dense_matmul(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_tokens, float* y,
+                  int64_t ldy, int64_t row_begin, int64_t row_end);
+
+}  // namespace tern::model

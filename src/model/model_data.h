@@ -1,0 +1,84 @@
+// The loaded model as the forward pass sees it: hyper-parameters, and every weight as a
+// view (into the mapped GGUF file, or into a buffer the loader filled once). Like
+// llama2.c's Config + TransformerWeights: plain structs, no behaviour.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf_file.h"
+#include "kernels/ternary.h"
+#include "tern/model.h"
+
+namespace tern::model {
+
+// A BitLinear weight: ternary codes in the TERN_T2 layout and the per-tensor scale.
+//   out = (float)y / (s * weight_scale) * post_scale        (y = int8 activations . codes)
+// weight_scale DIVIDES, as the Hugging Face checkpoint's weight_scale does. Foreign types
+// whose scale multiplies (I2_S, TQ*) are converted at load: weight_scale = 1 / scale.
+struct BitLinear {
+  kernels::TernaryMatrix w;   // rows = out_features, k = in_features
+  float weight_scale = 1.0f;
+  float post_scale = 1.0f;    // llama.cpp "bitnet" files' optional blk.N.<name>.scale (F32 [1])
+  bool has_post_scale = false;
+};
+
+// A full-precision (or block-quantized) matrix, rows x cols, row-major as GGUF stores it:
+// the token embedding table and the lm_head.
+struct DenseMatrix {
+  gguf::TensorType type = gguf::TensorType::F32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  uint64_t row_bytes = 0;
+};
+
+struct LayerWeights {
+  std::vector<float> attn_norm;      // [n_embd]   input RMSNorm
+  BitLinear wq, wk, wv;              // [n_head*hd, n_embd], [n_kv*hd, n_embd] x2
+  std::vector<float> attn_sub_norm;  // [n_head*hd] sub-norm before o_proj
+  BitLinear wo;                      // [n_embd, n_head*hd]
+  std::vector<float> ffn_norm;       // [n_embd]   post-attention RMSNorm
+  BitLinear w_gate, w_up;            // [n_ff, n_embd]
+  std::vector<float> ffn_sub_norm;   // [n_ff]     sub-norm before down_proj
+  BitLinear w_down;                  // [n_embd, n_ff]
+};
+
+struct ModelWeights {
+  DenseMatrix token_embd;            // [n_vocab, n_embd]
+  DenseMatrix lm_head;               // token_embd when tied, else output.weight
+  std::vector<float> output_norm;    // [n_embd]
+  std::vector<LayerWeights> layers;
+};
+
+// Memory the loader owns (repacked ternary matrices), 64-byte aligned.
+struct OwnedBuffer {
+  struct Free {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t, Free> data;
+  uint64_t size = 0;
+};
+OwnedBuffer allocate_buffer(uint64_t bytes);
+
+struct ModelData {
+  std::string path;
+  gguf::File file;  // keeps the mapping alive for every view below
+  ModelHParams hp;
+  ModelWeights w;
+  const kernels::Kernel* kernel = nullptr;
+  LoadReport report;
+  std::vector<OwnedBuffer> owned;
+  uint64_t bytes_per_token = 0;
+};
+
+// Reads and validates the hyper-parameters of `file` (throws tern::Error naming the key).
+ModelHParams read_hparams(const gguf::File& file, const ModelOptions& options);
+
+// Binds every tensor of `data.file` into data.w (repacking foreign ternary types), checking
+// names, types and shapes against data.hp.
+void bind_weights(ModelData& data);
+
+}  // namespace tern::model

@@ -1,0 +1,175 @@
+// Binds the GGUF tensors to ModelWeights: TERN_T2 matrices as views into the mapping,
+// foreign ternary types repacked once into owned memory, norms copied to float.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "gguf/bitnet_names.h"
+#include "model/dense.h"
+#include "model/half.h"
+#include "model/model_data.h"
+#include "model/ternary_repack.h"
+#include "runtime/timer.h"
+#include "tern/error.h"
+
+namespace tern::model {
+
+namespace names = gguf::names;
+using gguf::TensorType;
+
+void OwnedBuffer::Free::operator()(uint8_t* p) const { std::free(p); }
+
+OwnedBuffer allocate_buffer(uint64_t bytes) {
+  OwnedBuffer b;
+  const uint64_t rounded = (bytes + 63) / 64 * 64;
+  b.data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, rounded == 0 ? 64 : rounded)));
+  if (!b.data) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
+  b.size = bytes;
+  return b;
+}
+
+namespace {
+
+class Binder {
+ public:
+  explicit Binder(ModelData& d) : d_(d), f_(d.file) {}
+
+  const gguf::TensorInfo& tensor(const std::string& name) const { return f_.tensor(name); }
+
+  void expect_dims(const gguf::TensorInfo& t, std::initializer_list<int64_t> dims) const {
+    bool ok = t.dims.size() == dims.size();
+    size_t i = 0;
+    for (int64_t v : dims) ok = ok && i < t.dims.size() && static_cast<int64_t>(t.dims[i++]) == v;
+    if (!ok) {
+      std::string want = "[", got = "[";
+      for (int64_t v : dims) want += (want.size() > 1 ? ", " : "") + std::to_string(v);
+      for (uint64_t v : t.dims) got += (got.size() > 1 ? ", " : "") + std::to_string(v);
+      f_.fail("tensor '" + t.name + "'", "shape " + got + "] does not match the hyper-parameters (expected " + want + "])");
+    }
+  }
+
+  std::vector<float> vector(const std::string& name, int64_t n) const {
+    const gguf::TensorInfo& t = tensor(name);
+    expect_dims(t, {n});
+    std::vector<float> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      switch (t.type) {
+        case TensorType::F32: std::memcpy(&out[i], t.data + 4 * i, 4); break;
+        case TensorType::F16: { uint16_t h; std::memcpy(&h, t.data + 2 * i, 2); out[i] = f16_to_f32(h); break; }
+        case TensorType::BF16: { uint16_t h; std::memcpy(&h, t.data + 2 * i, 2); out[i] = bf16_to_f32(h); break; }
+        default:
+          f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
+                                               " is not supported for a norm weight (F32, F16 or BF16)");
+      }
+    }
+    return out;
+  }
+
+  BitLinear bitlinear(const std::string& name, int64_t out_features, int64_t in_features) {
+    const gguf::TensorInfo& t = tensor(name);
+    expect_dims(t, {in_features, out_features});
+    BitLinear b;
+    b.w.rows = out_features;
+    b.w.k = in_features;
+    const uint64_t code_bytes = static_cast<uint64_t>(out_features) * static_cast<uint64_t>(kernels::t2_row_bytes(in_features));
+    if (d_.report.ternary_type.empty()) d_.report.ternary_type = gguf::type_name(t.type);
+    if (t.type == TensorType::TERN_T2) {
+      if (t.nbytes < code_bytes + 4) f_.fail("tensor '" + name + "'", "TERN_T2 data is too short for its scale trailer");
+      b.w.data = t.data;  // zero copy
+      std::memcpy(&b.weight_scale, t.data + code_bytes, 4);
+      if (!std::isfinite(b.weight_scale) || b.weight_scale <= 0) {
+        f_.fail("tensor '" + name + "'", "weight_scale " + std::to_string(b.weight_scale) + " is not a finite positive number");
+      }
+    } else if (is_foreign_ternary(t.type)) {
+      Stopwatch sw;
+      OwnedBuffer buf = allocate_buffer(code_bytes);
+      b.weight_scale = repack_to_t2(t, buf.data.get(), d_.path);
+      b.w.data = buf.data.get();
+      d_.report.zero_copy = false;
+      d_.report.repacked_tensors += 1;
+      d_.report.repacked_bytes += code_bytes;
+      d_.report.repack_seconds += sw.seconds();
+      d_.owned.push_back(std::move(buf));
+    } else {
+      f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
+                                           " is not a ternary type tern can run (TERN_T2, I2_S, TQ2_0, TQ1_0)");
+    }
+    // llama.cpp "bitnet" files may carry a separate output scale: blk.N.<name>.scale.
+    std::string scale_name = name;
+    const std::string suffix = ".weight";
+    if (scale_name.size() > suffix.size()) scale_name.replace(scale_name.size() - suffix.size(), suffix.size(), ".scale");
+    if (const gguf::TensorInfo* s = f_.find_tensor(scale_name)) {
+      if (s->type != TensorType::F32 || s->n_elements() != 1) f_.fail("tensor '" + scale_name + "'", "expected one F32 value");
+      std::memcpy(&b.post_scale, s->data, 4);
+      b.has_post_scale = true;
+    }
+    d_.bytes_per_token += code_bytes;
+    return b;
+  }
+
+  DenseMatrix dense(const std::string& name, int64_t rows, int64_t cols) const {
+    const gguf::TensorInfo& t = tensor(name);
+    expect_dims(t, {cols, rows});
+    if (!is_dense_type(t.type)) {
+      f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
+                                           " is not supported (F32, F16, BF16, Q8_0, Q4_0)");
+    }
+    if ((t.type == TensorType::Q8_0 || t.type == TensorType::Q4_0) && cols % 32 != 0) {
+      f_.fail("tensor '" + name + "'", "row length must be a multiple of 32");
+    }
+    DenseMatrix m;
+    m.type = t.type;
+    m.data = t.data;
+    m.rows = rows;
+    m.cols = cols;
+    m.row_bytes = dense_row_bytes(t.type, cols);
+    if (m.row_bytes * static_cast<uint64_t>(rows) > t.nbytes) f_.fail("tensor '" + name + "'", "data is too short");
+    return m;
+  }
+
+ private:
+  ModelData& d_;
+  const gguf::File& f_;
+};
+
+}  // namespace
+
+void bind_weights(ModelData& d) {
+  const ModelHParams& hp = d.hp;
+  Binder b(d);
+  const int64_t q_dim = hp.n_head * hp.head_dim;
+  const int64_t kv_dim = hp.n_head_kv * hp.head_dim;
+
+  d.w.token_embd = b.dense(names::kTokenEmbd, hp.n_vocab, hp.n_embd);
+  d.report.embedding_type = gguf::type_name(d.w.token_embd.type);
+  if (d.file.find_tensor(names::kOutput) != nullptr) {
+    d.w.lm_head = b.dense(names::kOutput, hp.n_vocab, hp.n_embd);
+    d.report.lm_head = names::kOutput;
+  } else {
+    d.w.lm_head = d.w.token_embd;
+    d.report.lm_head = std::string(names::kTokenEmbd) + " (tied)";
+  }
+  d.report.lm_head_type = gguf::type_name(d.w.lm_head.type);
+  d.bytes_per_token += d.w.lm_head.row_bytes * static_cast<uint64_t>(d.w.lm_head.rows);
+  d.w.output_norm = b.vector(names::kOutputNorm, hp.n_embd);
+
+  d.w.layers.resize(static_cast<size_t>(hp.n_layer));
+  for (int i = 0; i < hp.n_layer; ++i) {
+    LayerWeights& L = d.w.layers[static_cast<size_t>(i)];
+    auto n = [&](const char* suffix) { return names::blk(i, suffix); };
+    L.attn_norm = b.vector(n(names::kAttnNorm), hp.n_embd);
+    L.wq = b.bitlinear(n(names::kAttnQ), q_dim, hp.n_embd);
+    L.wk = b.bitlinear(n(names::kAttnK), kv_dim, hp.n_embd);
+    L.wv = b.bitlinear(n(names::kAttnV), kv_dim, hp.n_embd);
+    L.attn_sub_norm = b.vector(n(names::kAttnSubNorm), q_dim);
+    L.wo = b.bitlinear(n(names::kAttnOutput), hp.n_embd, q_dim);
+    L.ffn_norm = b.vector(n(names::kFfnNorm), hp.n_embd);
+    L.w_gate = b.bitlinear(n(names::kFfnGate), hp.n_ff, hp.n_embd);
+    L.w_up = b.bitlinear(n(names::kFfnUp), hp.n_ff, hp.n_embd);
+    L.ffn_sub_norm = b.vector(n(names::kFfnSubNorm), hp.n_ff);
+    L.w_down = b.bitlinear(n(names::kFfnDown), hp.n_embd, hp.n_ff);
+  }
+}
+
+}  // namespace tern::model
