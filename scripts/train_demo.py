@@ -30,7 +30,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import bpe  # noqa: E402
 import data  # noqa: E402
-from model import BitNet, Config, lr_at  # noqa: E402
+from model import BitNet, Config, lr_at, ternarize  # noqa: E402
 
 CORPUS = "/work/shared/corpus/gutenberg_english.txt"
 VOCAB = 4096
@@ -175,7 +175,7 @@ def cmd_train(a):
     tok = bpe.Tokenizer(*bpe.load_merges(os.path.join(a.work, "tokenizer.json")))
     bos = tok.bos()
     batches = Batches(a.work, cfg.ctx, bos, a.chat_frac, a.seed + state["step"])
-    vx, vy = heldout_windows(a.work, cfg.ctx, bos, count=48)
+    vx, vy = heldout_windows(a.work, cfg.ctx, bos, count=32)
     log(f"model: {model.param_count() / 1e6:.2f} M parameters, {cfg}")
     log_path = os.path.join(a.work, "train_log.tsv")
     if not os.path.exists(log_path):
@@ -227,6 +227,187 @@ def cmd_train(a):
     log(f"done: step {state['step']}, {state['tokens']} tokens, val {val:.3f}")
 
 
+
+# ------------------------------------------------------------------------------ export
+
+# Llama-3-style chat template written for the demo (same shape as Meta's: the first turn
+# carries BOS, each turn is a header, a blank line, the trimmed content and <|eot_id|>).
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + "
+    "message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}"
+    "{% endif %}")
+
+ST_DTYPE = {torch.bfloat16: "BF16", torch.uint8: "U8", torch.float32: "F32"}
+
+
+def write_safetensors(path, tensors):
+    """safetensors: u64 header length, JSON header (names sorted, data_offsets relative to
+    the data start, padded with spaces to 8 bytes), then the raw little-endian bytes."""
+    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        raw = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
+        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hjson += b" " * (-len(hjson) % 8)
+    with open(path, "wb") as f:
+        f.write(len(hjson).to_bytes(8, "little"))
+        f.write(hjson)
+        for raw in blobs:
+            f.write(raw)
+
+
+def pack_ternary(t):
+    """[out, in] codes in {-1,0,1} -> uint8 [out/4, in] in HF's row-block order: packed row
+    r holds rows r, r+R, r+2R, r+3R (R = out/4) in bits 1:0, 3:2, 5:4, 7:6, as code+1."""
+    out = t.shape[0]
+    assert out % 4 == 0
+    R = out // 4
+    u = (t.to(torch.int16) + 1).to(torch.uint8)
+    packed = torch.zeros((R, t.shape[1]), dtype=torch.uint8)
+    for i in range(4):
+        packed |= u[i * R:(i + 1) * R] << (2 * i)
+    return packed
+
+
+def load_model(work):
+    c = torch.load(os.path.join(work, "ckpt.pt"))
+    model = BitNet(Config(**c["state"]["config"]))
+    model.load_state_dict(c["model"])
+    model.round_to_bf16()           # what the export stores (BitLinear codes are exact)
+    model.eval()
+    return model, c["state"]
+
+
+def hf_tensors(model):
+    cfg = model.cfg
+    bf = lambda p: p.detach().to(torch.bfloat16)
+    out = {"model.embed_tokens.weight": bf(model.embed_tokens.weight),
+           "model.norm.weight": bf(model.norm.weight)}
+    for i, L in enumerate(model.layers):
+        p = f"model.layers.{i}."
+        out[p + "input_layernorm.weight"] = bf(L.input_layernorm.weight)
+        out[p + "post_attention_layernorm.weight"] = bf(L.post_attention_layernorm.weight)
+        out[p + "self_attn.attn_sub_norm.weight"] = bf(L.attn_sub_norm.weight)
+        out[p + "mlp.ffn_sub_norm.weight"] = bf(L.ffn_sub_norm.weight)
+        for group, names in (("self_attn", "qkvo"), ("mlp", ("gate", "up", "down"))):
+            for n in names:
+                lin = getattr(L, f"{n}_proj")
+                t, s = ternarize(lin.weight)
+                out[p + f"{group}.{n}_proj.weight"] = pack_ternary(t.to(torch.int8))
+                out[p + f"{group}.{n}_proj.weight_scale"] = s.reshape(1).to(torch.bfloat16)
+    assert len(out) == 2 + 18 * cfg.layers
+    return out
+
+
+def cmd_export(a):
+    model, state = load_model(a.work)
+    cfg = model.cfg
+    os.makedirs(a.out, exist_ok=True)
+    tok = bpe.Tokenizer(*bpe.load_merges(os.path.join(a.work, "tokenizer.json")))
+    bos, eos, eot = (tok.special_ids[s] for s in
+                     ("<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"))
+    write_safetensors(os.path.join(a.out, "model.safetensors"), hf_tensors(model))
+    config = {
+        "architectures": ["BitNetForCausalLM"], "attention_bias": False,
+        "attention_dropout": 0.0, "bos_token_id": bos, "eos_token_id": eos,
+        "head_dim": cfg.head_dim, "hidden_act": "relu2", "hidden_size": cfg.hidden,
+        "initializer_range": 0.02, "intermediate_size": cfg.ffn,
+        "max_position_embeddings": cfg.ctx, "model_type": "bitnet",
+        "num_attention_heads": cfg.heads, "num_hidden_layers": cfg.layers,
+        "num_key_value_heads": cfg.kv_heads, "rms_norm_eps": cfg.eps,
+        "rope_theta": cfg.rope_theta, "tie_word_embeddings": True, "torch_dtype": "bfloat16",
+        "use_cache": True, "vocab_size": cfg.vocab,
+        "quantization_config": {"quant_method": "bitnet", "linear_class": "bitlinear",
+                                "quantization_mode": "offline"}}
+    gen = {"_from_model_config": True, "bos_token_id": bos, "eos_token_id": [eos, eot],
+           "do_sample": True, "temperature": 0.8, "top_p": 0.95}
+    added = {str(i): {"content": s, "lstrip": False, "normalized": False, "rstrip": False,
+                      "single_word": False, "special": True} for s, i in tok.special_ids.items()}
+    tcfg = {"added_tokens_decoder": added, "bos_token": "<|begin_of_text|>",
+            "chat_template": CHAT_TEMPLATE, "clean_up_tokenization_spaces": True,
+            "eos_token": "<|eot_id|>", "model_input_names": ["input_ids", "attention_mask"],
+            "model_max_length": cfg.ctx, "tokenizer_class": "PreTrainedTokenizerFast"}
+    for name, obj in (("config.json", config), ("generation_config.json", gen),
+                      ("tokenizer_config.json", tcfg)):
+        with open(os.path.join(a.out, name), "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+    tok.save(os.path.join(a.out, "tokenizer.json"))
+    log(f"exported step {state['step']} to {a.out}")
+    if a.verify:
+        verify(model, a.out, tok)
+
+
+def verify(model, out_dir, tok):
+    """The exported folder through ../shared/golden/reference.py must give the logits of
+    the training model's eval forward."""
+    sys.path.insert(0, "/work/shared/golden")
+    from reference import BitNetReference
+    ref = BitNetReference(out_dir)
+    text = "It was a dark and stormy night; the rain fell in torrents, except at occasional"
+    for ids in ([tok.bos()], [tok.bos()] + tok.encode(text)):
+        with torch.no_grad():
+            mine = model(torch.tensor([ids]))[0]
+        theirs = ref.forward(ids)
+        diff = float((mine - theirs).abs().max())
+        agree = float((mine.argmax(-1) == theirs.argmax(-1)).float().mean())
+        log(f"verify len {len(ids)}: max |logit diff| {diff:.2e}, argmax agreement {agree:.3f}")
+
+
+# ------------------------------------------------------------------------------ eval/sample
+
+def cmd_eval(a):
+    torch.set_num_threads(a.threads)
+    model, state = load_model(a.work)
+    tok = bpe.Tokenizer(*bpe.load_merges(os.path.join(a.work, "tokenizer.json")))
+    x, y = heldout_windows(a.work, model.cfg.ctx, tok.bos())
+    full = evaluate(model, x, y)
+    half = evaluate(model, x, y, second_half=True)
+    n_chars = len(open(os.path.join(a.work, "heldout.txt"), encoding="utf-8").read())
+    n_tok = int(y.numel())
+    log(f"held-out: {len(x)} windows of {model.cfg.ctx} ({n_tok} tokens, {n_chars} chars): "
+        f"loss {full:.4f} ppl {math.exp(full):.2f}; second halves {half:.4f} ppl "
+        f"{math.exp(half):.2f}; bits/char {full * n_tok / n_chars / math.log(2):.3f}")
+
+
+@torch.no_grad()
+def generate(model, ids, n, temp, top_k, stop=()):
+    ids = list(ids)
+    for _ in range(n):
+        logits = model(torch.tensor([ids[-model.cfg.ctx:]]))[0, -1]
+        if temp <= 0:
+            nxt = int(logits.argmax())
+        else:
+            v, i = torch.topk(logits / temp, top_k)
+            nxt = int(i[torch.multinomial(torch.softmax(v, -1), 1)])
+        ids.append(nxt)
+        if nxt in stop:
+            break
+    return ids
+
+
+def cmd_sample(a):
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    model, _ = load_model(a.work)
+    tok = bpe.Tokenizer(*bpe.load_merges(os.path.join(a.work, "tokenizer.json")))
+    if a.chat:
+        prompt = "<|begin_of_text|>" + data.turn("user", a.prompt) + \
+            "<|start_header_id|>assistant<|end_header_id|>\n\n"
+        ids = tok.encode(prompt)
+    else:
+        ids = [tok.bos()] + tok.encode(a.prompt)
+    stop = (tok.special_ids["<|eot_id|>"], tok.special_ids["<|end_of_text|>"])
+    out = generate(model, ids, a.n, a.temp, a.top_k, stop)
+    print(tok.decode(out))
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -253,5 +434,22 @@ if __name__ == "__main__":
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--eval-minutes", type=float, default=5)
     p.add_argument("--ckpt-minutes", type=float, default=4)
+    p = sub.add_parser("export")
+    p.add_argument("--work", default="/work/demo-data")
+    p.add_argument("--out", default="/work/demo-hf")
+    p.add_argument("--no-verify", dest="verify", action="store_false")
+    p = sub.add_parser("eval")
+    p.add_argument("--work", default="/work/demo-data")
+    p.add_argument("--threads", type=int, default=2)
+    p = sub.add_parser("sample")
+    p.add_argument("--work", default="/work/demo-data")
+    p.add_argument("--prompt", default="It was")
+    p.add_argument("--chat", action="store_true")
+    p.add_argument("-n", type=int, default=120)
+    p.add_argument("--temp", type=float, default=0.8)
+    p.add_argument("--top-k", type=int, default=40)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
-    {"prepare": cmd_prepare, "train": cmd_train}[a.cmd](a)
+    {"prepare": cmd_prepare, "train": cmd_train, "export": cmd_export, "eval": cmd_eval,
+     "sample": cmd_sample}[a.cmd](a)
