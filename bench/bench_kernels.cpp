@@ -1,0 +1,184 @@
+// Ternary kernel benchmarks at the BitNet b1.58 2B4T shapes, plus this machine's memory
+// read bandwidth and the F16 lm_head, all in one run so the ratios compare like with like.
+//
+//   build-*/bench/bench_kernels --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//
+// GEMV weights are DRAM-resident: each iteration reads the next of several copies of the
+// matrix, together larger than the 32 MiB L3, so no iteration finds its weights in cache.
+// Counters: bytes_per_second = weight bytes read per second; int8_ops = 2*rows*K*N per
+// second (multiply + add) for GEMM. Activation preparation (prepare()) is not timed: the
+// engine does it once per input vector for several matrices.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/float_ops.h"
+#include "kernels/ternary.h"
+#include "runtime/cpu_features.h"
+#include "runtime/thread_pool.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+using namespace tern;
+using namespace tern::kernels;
+
+constexpr size_t kColdBytes = 96u << 20;  // > 3x the L3: copies cycled so weights come from DRAM
+
+ThreadPool& pool_for(int threads) {
+  static std::map<int, std::unique_ptr<ThreadPool>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<ThreadPool>(threads);
+  return *p;
+}
+
+// ---- memory read bandwidth --------------------------------------------------------------
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) int64_t read_sum(const uint8_t* p, size_t n) {
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  for (size_t i = 0; i + 128 <= n; i += 128) {
+    acc0 = _mm256_add_epi64(acc0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+    acc1 = _mm256_add_epi64(acc1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+    acc2 = _mm256_add_epi64(acc2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+    acc3 = _mm256_add_epi64(acc3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+  }
+  const __m256i s = _mm256_add_epi64(_mm256_add_epi64(acc0, acc1), _mm256_add_epi64(acc2, acc3));
+  return _mm256_extract_epi64(s, 0) + _mm256_extract_epi64(s, 1) + _mm256_extract_epi64(s, 2) + _mm256_extract_epi64(s, 3);
+}
+#else
+int64_t read_sum(const uint8_t* p, size_t n) {
+  const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
+  uint64_t a = 0, b = 0, c = 0, d = 0;
+  for (size_t i = 0; i + 4 <= n / 8; i += 4) { a += w[i]; b += w[i + 1]; c += w[i + 2]; d += w[i + 3]; }
+  return static_cast<int64_t>(a + b + c + d);
+}
+#endif
+
+void BM_ReadBandwidth(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const size_t bytes = 256u << 20;
+  static std::vector<uint8_t> buf;
+  if (buf.size() != bytes) buf.assign(bytes, 1);
+  ThreadPool& pool = pool_for(threads);
+  const size_t chunk = bytes / 64;  // 64 chunks of 4 MiB, shared out dynamically
+  std::vector<int64_t> sink(64);
+  for (auto _ : state) {
+    pool.parallel_for(64, [&](int64_t i) { sink[static_cast<size_t>(i)] = read_sum(buf.data() + i * chunk, chunk); });
+    benchmark::DoNotOptimize(sink.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+}
+
+// ---- ternary matmul ---------------------------------------------------------------------
+struct Shape {
+  int64_t rows, k;
+};
+
+struct Fixture {
+  std::vector<std::vector<uint8_t>> copies;  // packed matrices, together > L3 for GEMV
+  std::vector<int8_t> q;
+  PreparedActs acts;
+  std::vector<int32_t> y;
+};
+
+std::vector<uint8_t> random_packed(int64_t rows, int64_t k, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int8_t> t(static_cast<size_t>(rows * k));
+  for (auto& v : t) v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
+  return pack_t2(t.data(), rows, k);
+}
+
+void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int64_t n_tokens) {
+  const int threads = static_cast<int>(state.range(0));
+  if (!kernel->supported()) {
+    state.SkipWithError("kernel not supported by this CPU");
+    return;
+  }
+  const int64_t row_bytes = t2_row_bytes(shape.k), kp = t2_padded_k(shape.k);
+  const size_t matrix_bytes = static_cast<size_t>(shape.rows * row_bytes);
+  const size_t n_copies = n_tokens == 1 ? std::max<size_t>(2, kColdBytes / matrix_bytes + 1) : 1;
+  Fixture f;
+  const auto base = random_packed(shape.rows, shape.k, 7);
+  for (size_t c = 0; c < n_copies; ++c) f.copies.push_back(base);  // same values, distinct memory
+  std::mt19937 rng(3);
+  f.q.resize(static_cast<size_t>(n_tokens * kp));
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t i = 0; i < shape.k; ++i) f.q[static_cast<size_t>(t * kp + i)] = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+  f.acts.n_tokens = n_tokens;
+  f.acts.kp = kp;
+  f.acts.q = f.q.data();
+  kernel->prepare(f.acts);
+  f.y.resize(static_cast<size_t>(n_tokens * shape.rows));
+  ThreadPool& pool = pool_for(threads);
+  size_t next = 0;
+  for (auto _ : state) {
+    const TernaryMatrix w{f.copies[next].data(), shape.rows, shape.k};
+    next = (next + 1) % n_copies;
+    matmul_threaded(*kernel, w, f.acts, f.y.data(), shape.rows, &pool);
+    benchmark::DoNotOptimize(f.y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * matrix_bytes));
+  state.counters["int8_ops"] = benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.k * n_tokens),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---- F16 lm_head ------------------------------------------------------------------------
+void BM_LmHeadF16(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const int64_t rows = 128256, k = 2560;
+  std::vector<uint16_t> w(static_cast<size_t>(rows * k));
+  std::mt19937 rng(1);
+  std::vector<float> rowf(static_cast<size_t>(k));
+  for (int64_t r = 0; r < rows; r += 1024) {  // realistic magnitudes; pattern repeats per 1024 rows
+    for (auto& v : rowf) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) * 1e-4f;
+    f32_to_f16_row(rowf.data(), w.data() + r * k, k);
+    for (int64_t j = 1; j < 1024 && r + j < rows; ++j) std::memcpy(&w[static_cast<size_t>((r + j) * k)], &w[static_cast<size_t>(r * k)], static_cast<size_t>(k) * 2);
+  }
+  std::vector<float> x(static_cast<size_t>(k), 0.01f), y(static_cast<size_t>(rows));
+  ThreadPool& pool = pool_for(threads);
+  for (auto _ : state) {
+    gemm_f16_f32(w.data(), rows, k, x.data(), 1, y.data(), rows, &pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * k * 2);
+}
+
+void register_all() {
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark("ReadBandwidth", BM_ReadBandwidth)->Arg(threads)->ArgName("threads")->UseRealTime()->MinTime(0.5);
+  }
+  const Shape shapes[] = {{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
+  for (const Kernel* kernel : all_kernels()) {
+    for (int64_t n : {1, 8, 64, 512}) {
+      if (std::string(kernel->name) == "scalar" && n > 8) continue;  // minutes per iteration
+      for (const Shape& s : shapes) {
+        const std::string name = std::string(n == 1 ? "GEMV/" : "GEMM/") + kernel->name + "/" + std::to_string(s.rows) +
+                                 "x" + std::to_string(s.k) + "/N=" + std::to_string(n);
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, s, n);
+        b->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+        if (n == 1) b->MinTime(0.3);
+      }
+    }
+  }
+  benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("cpu_features", tern::cpu_features().summary());
+  benchmark::Initialize(&argc, argv);
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,63 @@
+// Float32 operations of the forward pass, with the exact float32 semantics of the golden
+// reference (../shared/golden/README.md). Each function computes every output row the
+// same way however rows are split across threads, so results never depend on the thread
+// count. SIMD through xsimd (baseline ISA); the F16/BF16 head GEMM also has an AVX2+F16C+FMA
+// path chosen at run time.
+#pragma once
+
+#include <cstdint>
+
+namespace tern {
+class ThreadPool;
+}
+
+namespace tern::kernels {
+
+// y[i] = w[i] * (x[i] * r),  r = 1.0f / sqrtf(sum(x^2) / n + eps)   (sum in float32; no rsqrt
+// approximation). y may alias x.
+void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y);
+
+// HF default RoPE tables in float32: inv_freq[j] = 1 / theta^((2j)/d) (powf), angle =
+// float(p) * inv_freq[j], cos/sin rows of width d = [cos a, cos a] / [sin a, sin a], for
+// positions p in [0, n_pos). cos and sin are n_pos x head_dim.
+void rope_tables(int64_t head_dim, float theta, int64_t n_pos, float* cos, float* sin);
+
+// rotate_half (NEOX) RoPE in place on n_heads consecutive heads of one position:
+// x' = x * cos + rotate_half(x) * sin, rotate_half(x) = concat(-x[d/2:], x[:d/2]);
+// two float32 products then one add (no fused multiply-add), as HF computes it.
+void rope_neox(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row, const float* sin_row);
+
+// In place, float32: e_i = expf(x_i - max), x_i = e_i / sum(e).
+void softmax(float* x, int64_t n);
+
+// out[i] = relu(gate[i])^2 * up[i]  (BitNet's relu2 gated MLP). out may alias gate or up.
+void relu2_mul(const float* gate, const float* up, float* out, int64_t n);
+
+// y[i] += x[i] (residual).
+void add_inplace(float* y, const float* x, int64_t n);
+
+// IEEE half <-> float (exact upcast; downcast rounds to nearest even, like F16C / numpy).
+void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
+void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n);
+float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
+// bfloat16 -> float (exact).
+void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
+
+// The tied lm_head: y[t * ldy + r] = sum_i float(w[r * k + i]) * x[t * k + i] for rows
+// [row_begin, row_end) and n_tokens tokens, float32 accumulation. w is F16 (or BF16 with
+// the _bf16 variants), row-major rows x k.
+void gemm_f16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
+                       int64_t row_begin, int64_t row_end);
+void gemm_bf16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
+                        int64_t row_begin, int64_t row_end);
+// All rows, split over `pool` (nullptr: this thread).
+void gemm_f16_f32(const uint16_t* w, int64_t rows, int64_t k, const float* x, int64_t n_tokens, float* y,
+                  int64_t ldy, ThreadPool* pool);
+void gemm_bf16_f32(const uint16_t* w, int64_t rows, int64_t k, const float* x, int64_t n_tokens, float* y,
+                   int64_t ldy, ThreadPool* pool);
+
+// Which head GEMM implementation runs here: "avx2-f16c" or "xsimd-<arch>".
+const char* head_gemm_impl();
+
+}  // namespace tern::kernels
