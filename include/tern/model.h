@@ -18,6 +18,10 @@
 
 namespace tern {
 
+namespace tok {
+class Tokenizer;  // include/tern/tokenizer.h
+}
+
 namespace model {
 struct ModelData;  // src/model/model_data.h: hyper-parameters, weights, chosen kernel
 }
@@ -81,6 +85,8 @@ class Model {
   // Bytes one decoded token reads from the weights (ternary matrices + lm_head), for
   // bandwidth figures.
   uint64_t bytes_per_token() const;
+  // The file's tokenizer (tokenizer.ggml.*), or nullptr if the file has none.
+  const tok::Tokenizer* tokenizer() const;
 
   // Internal representation (src/model), for Session and tests.
   const model::ModelData& data() const { return *data_; }

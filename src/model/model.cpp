@@ -1,6 +1,7 @@
 // tern::Model: open the GGUF, read the hyper-parameters, bind the weights, pick the kernel.
 #include <utility>
 
+#include "gguf/bitnet_names.h"
 #include "model/model_data.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
@@ -21,6 +22,9 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelOpt
   data->report.kernel = data->kernel->name;
   data->report.kernel_why = why;
   model::bind_weights(*data);
+  if (data->file.find(gguf::names::kTokModel) != nullptr) {
+    data->tokenizer = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_gguf(data->file));
+  }
   data->report.load_seconds = sw.seconds();
   return std::shared_ptr<const Model>(new Model(std::move(data)));
 }
@@ -32,5 +36,6 @@ const std::string& Model::path() const { return data_->path; }
 const ModelHParams& Model::hparams() const { return data_->hp; }
 const LoadReport& Model::report() const { return data_->report; }
 uint64_t Model::bytes_per_token() const { return data_->bytes_per_token; }
+const tok::Tokenizer* Model::tokenizer() const { return data_->tokenizer.get(); }
 
 }  // namespace tern

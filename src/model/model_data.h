@@ -11,6 +11,7 @@
 #include "gguf/gguf_file.h"
 #include "kernels/ternary.h"
 #include "tern/model.h"
+#include "tern/tokenizer.h"
 
 namespace tern::model {
 
@@ -72,6 +73,7 @@ struct ModelData {
   LoadReport report;
   std::vector<OwnedBuffer> owned;
   uint64_t bytes_per_token = 0;
+  std::unique_ptr<tok::Tokenizer> tokenizer;  // null when the file has no vocabulary
 };
 
 // Reads and validates the hyper-parameters of `file` (throws tern::Error naming the key).

@@ -1,0 +1,303 @@
+// `tern synth`: a GGUF of random ternary weights in the exact BitNet b1.58 2B4T shape (or
+// any shape given), with a placeholder byte-level vocabulary, so `tern run` / `tern bench`
+// work without downloading a model. Streams one tensor at a time through the GGUF writer
+// (the 2B4T file is ~1.2 GB; memory stays at one tensor).
+//
+//   tern synth -o /tmp/2b4t.gguf                         # 30 x 2560, ffn 6912, 20/5 heads, vocab 128256
+//   tern synth -o /tmp/t.gguf --shape tiny --type i2_s
+//
+// Weights: trits uniform over {-1, 0, +1}; one scale per tensor (a bf16 value in [0.5, 2));
+// norms 1 + 0.1 N(0,1); token embedding (= tied lm_head) 0.5 N(0,1) in F16. Every tensor's
+// values come from a generator seeded by (seed, tensor index): same seed, same file.
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gguf/bitnet_names.h"
+#include "gguf/gguf_writer.h"
+#include "hf/ternary_encode.h"
+#include "runtime/timer.h"
+#include "tern/convert.h"
+#include "tern/error.h"
+#include "tools/command.h"
+
+namespace tern::cli {
+namespace {
+
+namespace names = gguf::names;
+using gguf::TensorType;
+
+struct Shape {
+  int layers = 30, hidden = 2560, ffn = 6912, heads = 20, kv_heads = 5, vocab = 128256, ctx = 4096;
+};
+
+struct SynthOptions {
+  std::string output;
+  std::string shape = "2b4t";
+  int layers = 0, hidden = 0, ffn = 0, heads = 0, kv_heads = 0, vocab = 0, ctx = 0;
+  uint64_t seed = 1;
+  std::string type = "tern_t2";
+};
+
+// xorshift64*: fast enough for 2 billion trits, and reproducible.
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull) {
+    if (s == 0) s = 1;
+    for (int i = 0; i < 4; ++i) next();
+  }
+  uint64_t next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1Dull;
+  }
+  float uniform() { return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }  // [0, 1)
+  // Approximately N(0, 1): sum of four uniforms (Irwin-Hall), scaled to unit variance.
+  float normal() { return (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f; }
+};
+
+uint16_t to_f16(float f) {  // round to nearest even; the values here are small and normal
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const uint32_t sign = (u >> 16) & 0x8000u;
+  const uint32_t abs = u & 0x7fffffffu;
+  if (abs < 0x38800000u) return static_cast<uint16_t>(sign);  // below f16's normal range: 0
+  uint32_t v = abs - 0x38000000u;
+  const uint32_t rem = v & 0x1fffu;
+  v >>= 13;
+  if (rem > 0x1000u || (rem == 0x1000u && (v & 1u))) ++v;
+  return static_cast<uint16_t>(sign | (v > 0x7bffu ? 0x7bffu : v));
+}
+
+// GPT-2's byte -> unicode alphabet, in its token order (printable bytes first).
+std::vector<std::string> byte_tokens() {
+  auto utf8 = [](uint32_t cp) {
+    std::string s;
+    if (cp < 0x80) {
+      s += static_cast<char>(cp);
+    } else {
+      s += static_cast<char>(0xC0 | (cp >> 6));
+      s += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return s;
+  };
+  std::vector<std::string> out;
+  std::vector<bool> printable(256, false);
+  for (uint32_t b = '!'; b <= '~'; ++b) printable[b] = true;
+  for (uint32_t b = 0xA1; b <= 0xAC; ++b) printable[b] = true;
+  for (uint32_t b = 0xAE; b <= 0xFF; ++b) printable[b] = true;
+  for (uint32_t b = 0; b < 256; ++b)
+    if (printable[b]) out.push_back(utf8(b));
+  uint32_t n = 0;
+  for (uint32_t b = 0; b < 256; ++b)
+    if (!printable[b]) out.push_back(utf8(256 + n++));
+  return out;
+}
+
+// Placeholder Llama-3-style vocabulary: 256 byte tokens, a few merges, fillers, and the
+// last (up to) 256 ids as special tokens (<|begin_of_text|> first, <|eot_id|> at +9).
+void write_vocab(gguf::Writer& w, int vocab) {
+  std::vector<std::string> tokens = byte_tokens();
+  std::vector<int32_t> types(tokens.size(), 1);
+  const std::vector<std::pair<std::string, std::string>> merges = {
+      {"Ġ", "t"}, {"Ġ", "a"}, {"h", "e"}, {"i", "n"}, {"t", "h"}, {"e", "r"}, {"o", "n"}, {"a", "n"}};
+  std::vector<std::string> merge_strings;
+  for (const auto& [a, b] : merges) {
+    tokens.push_back(a + b);
+    types.push_back(1);
+    merge_strings.push_back(a + " " + b);
+  }
+  const int n_special = std::min(256, vocab - static_cast<int>(tokens.size()) - 8);
+  if (n_special < 10) throw Error("--vocab " + std::to_string(vocab) + " is too small (at least 282)");
+  const int first_special = vocab - n_special;
+  for (int i = static_cast<int>(tokens.size()); i < first_special; ++i) {
+    tokens.push_back("<|filler_" + std::to_string(i) + "|>");
+    types.push_back(5);  // unused
+  }
+  int reserved = 0;
+  for (int i = 0; i < n_special; ++i) {
+    std::string name;
+    switch (i) {
+      case 0: name = "<|begin_of_text|>"; break;
+      case 1: name = "<|end_of_text|>"; break;
+      case 6: name = "<|start_header_id|>"; break;
+      case 7: name = "<|end_header_id|>"; break;
+      case 9: name = "<|eot_id|>"; break;
+      default: name = "<|reserved_special_token_" + std::to_string(reserved++) + "|>";
+    }
+    tokens.push_back(name);
+    types.push_back(3);  // control
+  }
+  w.set_string(names::kTokModel, "gpt2");
+  w.set_string(names::kTokPre, "llama-bpe");
+  w.set_string_array(names::kTokTokens, tokens);
+  w.set_i32_array(names::kTokTokenType, types);
+  w.set_string_array(names::kTokMerges, merge_strings);
+  w.set_u32(names::kTokBos, static_cast<uint32_t>(first_special));
+  w.set_u32(names::kTokEos, static_cast<uint32_t>(first_special + 1));
+  w.set_u32(names::kTokEot, static_cast<uint32_t>(first_special + 9));
+  w.set_bool(names::kTokAddBos, true);
+}
+
+int run(const SynthOptions& o) {
+  Stopwatch sw;
+  Shape s;
+  if (o.shape == "tiny") {
+    s = Shape{2, 256, 768, 4, 1, 1024, 4096};
+  } else if (o.shape != "2b4t") {
+    throw Error("--shape: '" + o.shape + "' (expected 2b4t or tiny)");
+  }
+  if (o.layers) s.layers = o.layers;
+  if (o.hidden) s.hidden = o.hidden;
+  if (o.ffn) s.ffn = o.ffn;
+  if (o.heads) s.heads = o.heads;
+  if (o.kv_heads) s.kv_heads = o.kv_heads;
+  if (o.vocab) s.vocab = o.vocab;
+  if (o.ctx) s.ctx = o.ctx;
+  if (s.hidden % s.heads != 0 || (s.hidden / s.heads) % 2 != 0) throw Error("--hidden must be a multiple of 2 * --heads");
+  if (s.heads % s.kv_heads != 0) throw Error("--heads must be a multiple of --kv-heads");
+  const WeightType wt = parse_weight_type(o.type);
+  const TensorType ttype = wt == WeightType::TernT2 ? TensorType::TERN_T2
+                           : wt == WeightType::I2_S ? TensorType::I2_S
+                           : wt == WeightType::TQ2_0 ? TensorType::TQ2_0
+                                                     : TensorType::TQ1_0;
+  const int head_dim = s.hidden / s.heads, kv_dim = s.kv_heads * head_dim;
+  for (int cols : {s.hidden, s.ffn}) {
+    if (!hf::ternary_type_fits(ttype, cols)) {
+      throw Error("--type " + o.type + " cannot hold rows of " + std::to_string(cols) + " elements");
+    }
+  }
+
+  // llama.cpp reads TQ types only under its "bitnet" arch; hidden_activation says ReLU².
+  const std::string arch = (wt == WeightType::TQ2_0 || wt == WeightType::TQ1_0) ? names::kArchBitnet : names::kArchBitnetB158;
+  gguf::Writer w(o.output);
+  auto key = [&](const char* k) { return names::key(arch, k); };
+  w.set_string(names::kGeneralArchitecture, arch);
+  w.set_string(names::kGeneralName, "tern-synth-" + o.shape);
+  w.set_u32(names::kGeneralQuantVersion, 2);
+  w.set_u32(key(names::kVocabSize), static_cast<uint32_t>(s.vocab));
+  w.set_u32(key(names::kContextLength), static_cast<uint32_t>(s.ctx));
+  w.set_u32(key(names::kEmbeddingLength), static_cast<uint32_t>(s.hidden));
+  w.set_u32(key(names::kBlockCount), static_cast<uint32_t>(s.layers));
+  w.set_u32(key(names::kFeedForwardLength), static_cast<uint32_t>(s.ffn));
+  w.set_u32(key(names::kRopeDimCount), static_cast<uint32_t>(head_dim));
+  w.set_u32(key(names::kHeadCount), static_cast<uint32_t>(s.heads));
+  w.set_u32(key(names::kHeadCountKv), static_cast<uint32_t>(s.kv_heads));
+  w.set_f32(key(names::kRmsEps), 1e-5f);
+  w.set_f32(key(names::kRopeFreqBase), 500000.0f);
+  w.set_string(key(names::kHiddenActivation), "relu2");
+  if (wt == WeightType::TernT2) w.set_bool(names::kTernScaleDivides, true);
+  w.set_string(names::kTernConvertedFrom, "tern synth (random ternary weights, seed " + std::to_string(o.seed) + ")");
+  write_vocab(w, s.vocab);
+
+  // Tensor list (declared up front, written in the same order).
+  struct Spec {
+    std::string name;
+    enum Kind { Embd, Norm, Linear } kind;
+    int64_t rows, cols;
+  };
+  std::vector<Spec> specs;
+  specs.push_back({names::kTokenEmbd, Spec::Embd, s.vocab, s.hidden});
+  specs.push_back({names::kOutputNorm, Spec::Norm, 1, s.hidden});
+  for (int l = 0; l < s.layers; ++l) {
+    auto n = [&](const char* suffix) { return names::blk(l, suffix); };
+    specs.push_back({n(names::kAttnNorm), Spec::Norm, 1, s.hidden});
+    specs.push_back({n(names::kAttnQ), Spec::Linear, s.hidden, s.hidden});
+    specs.push_back({n(names::kAttnK), Spec::Linear, kv_dim, s.hidden});
+    specs.push_back({n(names::kAttnV), Spec::Linear, kv_dim, s.hidden});
+    specs.push_back({n(names::kAttnSubNorm), Spec::Norm, 1, s.hidden});
+    specs.push_back({n(names::kAttnOutput), Spec::Linear, s.hidden, s.hidden});
+    specs.push_back({n(names::kFfnNorm), Spec::Norm, 1, s.hidden});
+    specs.push_back({n(names::kFfnGate), Spec::Linear, s.ffn, s.hidden});
+    specs.push_back({n(names::kFfnUp), Spec::Linear, s.ffn, s.hidden});
+    specs.push_back({n(names::kFfnSubNorm), Spec::Norm, 1, s.ffn});
+    specs.push_back({n(names::kFfnDown), Spec::Linear, s.hidden, s.ffn});
+  }
+  for (const Spec& sp : specs) {
+    const TensorType t = sp.kind == Spec::Embd ? TensorType::F16 : sp.kind == Spec::Norm ? TensorType::F32 : ttype;
+    std::vector<uint64_t> dims = {static_cast<uint64_t>(sp.cols)};
+    if (sp.kind != Spec::Norm) dims.push_back(static_cast<uint64_t>(sp.rows));
+    w.add_tensor(sp.name, t, dims);
+  }
+
+  uint64_t bytes = 0;
+  std::vector<uint8_t> buf;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const Spec& sp = specs[i];
+    Rng rng(o.seed * 1000003ull + i);
+    buf.clear();
+    if (sp.kind == Spec::Embd) {
+      // Stream in chunks of rows: the 2B4T table alone is 656 MB.
+      const int64_t chunk = 1024;
+      for (int64_t r0 = 0; r0 < sp.rows; r0 += chunk) {
+        const int64_t n = std::min(chunk, sp.rows - r0);
+        buf.resize(static_cast<size_t>(n * sp.cols * 2));
+        uint16_t* h = reinterpret_cast<uint16_t*>(buf.data());
+        for (int64_t j = 0; j < n * sp.cols; ++j) h[j] = to_f16(0.5f * rng.normal());
+        w.write_tensor_data(sp.name, buf);
+        bytes += buf.size();
+      }
+      continue;
+    }
+    if (sp.kind == Spec::Norm) {
+      std::vector<float> v(static_cast<size_t>(sp.cols));
+      for (float& x : v) x = 1.0f + 0.1f * rng.normal();
+      w.write_tensor_data(sp.name, std::span(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4));
+      bytes += v.size() * 4;
+      continue;
+    }
+    hf::TernaryWeight tw;
+    tw.rows = sp.rows;
+    tw.cols = sp.cols;
+    tw.trits.resize(static_cast<size_t>(sp.rows * sp.cols));
+    for (size_t j = 0; j < tw.trits.size(); j += 4) {  // four trits per 64-bit draw
+      uint64_t r = rng.next();
+      for (size_t q = 0; q < 4 && j + q < tw.trits.size(); ++q, r >>= 16) {
+        tw.trits[j + q] = static_cast<int8_t>(static_cast<int>(((r & 0xffff) * 3) >> 16) - 1);
+      }
+    }
+    // Multiplying scale in [0.5, 2) rounded to bf16; weight_scale (divides) is its inverse.
+    const float scale = 0.5f + 1.5f * rng.uniform();
+    uint32_t u;
+    std::memcpy(&u, &scale, 4);
+    u &= 0xffff0000u;
+    float scale_bf16;
+    std::memcpy(&scale_bf16, &u, 4);
+    tw.weight_scale = 1.0f / scale_bf16;
+    hf::encode_ternary(tw, ttype, sp.name, buf);
+    w.write_tensor_data(sp.name, buf);
+    bytes += buf.size();
+  }
+  w.finish();
+  std::fprintf(stderr, "tern synth: %s: %d layers, hidden %d, ffn %d, heads %d/%d, vocab %d, %s weights, "
+               "%.1f MB of tensors in %.1f s\n",
+               o.output.c_str(), s.layers, s.hidden, s.ffn, s.heads, s.kv_heads, s.vocab, o.type.c_str(),
+               static_cast<double>(bytes) / 1e6, sw.seconds());
+  return 0;
+}
+
+const bool registered = register_command({"synth", "Write a random-ternary model of a given shape (for benchmarks)",
+    [](CLI::App& sub) {
+      auto o = std::make_shared<SynthOptions>();
+      sub.add_option("-o,--output", o->output, "output GGUF file")->required();
+      sub.add_option("--shape", o->shape, "base shape: 2b4t (default: 30 x 2560, ffn 6912, 20/5 heads, vocab 128256) or tiny");
+      sub.add_option("--layers", o->layers, "override: decoder layers")->check(CLI::Range(1, 1024));
+      sub.add_option("--hidden", o->hidden, "override: hidden size")->check(CLI::Range(2, 1 << 16));
+      sub.add_option("--ffn", o->ffn, "override: feed-forward size")->check(CLI::Range(1, 1 << 18));
+      sub.add_option("--heads", o->heads, "override: attention heads")->check(CLI::Range(1, 1024));
+      sub.add_option("--kv-heads", o->kv_heads, "override: key/value heads")->check(CLI::Range(1, 1024));
+      sub.add_option("--vocab", o->vocab, "override: vocabulary size")->check(CLI::Range(282, 1 << 22));
+      sub.add_option("--ctx", o->ctx, "override: context length (default 4096)")->check(CLI::Range(1, 1 << 24));
+      sub.add_option("--seed", o->seed, "random seed");
+      sub.add_option("--type", o->type, "ternary weight type: tern_t2 (default), i2_s, tq2_0, tq1_0");
+      return [o] { return run(*o); };
+    },
+    90});
+
+}  // namespace
+}  // namespace tern::cli
