@@ -141,7 +141,7 @@ def evaluate(model, x, y, batch=16, second_half=False):
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y[i:i + batch].reshape(-1),
                                reduction="none").view(logits.shape[0], -1)
         if second_half:
-            loss = loss[:, loss.shape[1] // 2:]
+            loss = loss[:, (loss.shape[1] + 1) // 2:]   # targets at positions n/2+1 .. n-1
         total += float(loss.sum())
         count += loss.numel()
     model.train()
@@ -362,18 +362,33 @@ def verify(model, out_dir, tok):
 
 # ------------------------------------------------------------------------------ eval/sample
 
+def llama_perplexity_windows(tok, text, ctx):
+    """The windows `tern perplexity` (and llama-perplexity) scores: the file tokenized once
+    with BOS in front, cut into non-overlapping windows of ctx tokens, the first token of
+    each replaced by BOS; only the predictions of positions ctx/2+1 .. ctx-1 count."""
+    ids = [tok.bos()] + tok.encode_plain(text)
+    rows = []
+    for k in range(len(ids) // ctx):
+        w = ids[k * ctx:(k + 1) * ctx]
+        rows.append([tok.bos()] + w[1:])
+    rows = torch.tensor(rows)
+    return rows[:, :-1], rows[:, 1:]
+
+
 def cmd_eval(a):
     torch.set_num_threads(a.threads)
     model, state = load_model(a.work)
     tok = bpe.Tokenizer(*bpe.load_merges(os.path.join(a.work, "tokenizer.json")))
-    x, y = heldout_windows(a.work, model.cfg.ctx, tok.bos())
+    text = open(a.file or os.path.join(a.work, "heldout.txt"), encoding="utf-8").read()
+    ctx = model.cfg.ctx
+    x, y = llama_perplexity_windows(tok, text, ctx)
+    if a.chunks > 0:
+        x, y = x[:a.chunks], y[:a.chunks]
     full = evaluate(model, x, y)
-    half = evaluate(model, x, y, second_half=True)
-    n_chars = len(open(os.path.join(a.work, "heldout.txt"), encoding="utf-8").read())
-    n_tok = int(y.numel())
-    log(f"held-out: {len(x)} windows of {model.cfg.ctx} ({n_tok} tokens, {n_chars} chars): "
-        f"loss {full:.4f} ppl {math.exp(full):.2f}; second halves {half:.4f} ppl "
-        f"{math.exp(half):.2f}; bits/char {full * n_tok / n_chars / math.log(2):.3f}")
+    half = evaluate(model, x, y, second_half=True)   # targets ctx/2+1..ctx-1
+    log(f"{len(x)} windows of {ctx} tokens: all positions loss {full:.4f} (ppl "
+        f"{math.exp(full):.2f}); scored half (as tern perplexity) loss {half:.4f} "
+        f"(ppl {math.exp(half):.2f}); {len(text)} chars, {state['step']} steps")
 
 
 @torch.no_grad()
@@ -408,6 +423,45 @@ def cmd_sample(a):
     print(tok.decode(out))
 
 
+# ------------------------------------------------------------------------------ report
+
+def cmd_report(a):
+    """Markdown table and ASCII plot of train_log.tsv for the model card."""
+    rows = []
+    with open(os.path.join(a.work, "train_log.tsv")) as f:
+        next(f)
+        for line in f:
+            step, el, tok, lr, tl, vl = (line.rstrip("\n").split("\t") + [""] * 6)[:6]
+            rows.append((int(step), float(el), int(tok), float(tl) if tl else None,
+                         float(vl) if vl else None))
+    evals = [r for r in rows if r[4] is not None]
+    print("| step | minutes | tokens seen | train loss (last 10 steps) | held-out loss (32 windows) |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for r in evals:
+        train = [x[3] for x in rows if x[3] is not None and x[0] <= r[0]]
+        t = f"{train[-1]:.3f}" if train else ""
+        print(f"| {r[0]} | {r[1] / 60:.1f} | {r[2]:,} | {t} | {r[4]:.3f} |")
+    pts = [(r[2], r[3]) for r in rows if r[3] is not None]
+    if not pts:
+        return
+    width, height = 60, 14
+    lo = min(p[1] for p in pts)
+    hi = max(p[1] for p in pts)
+    tmax = pts[-1][0]
+    grid = [[" "] * width for _ in range(height)]
+    for t, l in pts:
+        x = min(width - 1, int(t / tmax * (width - 1)))
+        y = min(height - 1, int((hi - l) / (hi - lo + 1e-9) * (height - 1)))
+        grid[y][x] = "*"
+    print("\ntrain loss (nats/token) vs tokens seen\n```")
+    for k, line in enumerate(grid):
+        label = hi - (hi - lo) * k / (height - 1)
+        print(f"{label:5.2f} |" + "".join(line))
+    print("      +" + "-" * width)
+    print(f"       0{'tokens seen':^{width - 12}}{tmax:,}")
+    print("```")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -440,6 +494,8 @@ if __name__ == "__main__":
     p.add_argument("--no-verify", dest="verify", action="store_false")
     p = sub.add_parser("eval")
     p.add_argument("--work", default="/work/demo-data")
+    p.add_argument("--file", default=None, help="text to score (default: heldout.txt)")
+    p.add_argument("--chunks", type=int, default=-1)
     p.add_argument("--threads", type=int, default=2)
     p = sub.add_parser("sample")
     p.add_argument("--work", default="/work/demo-data")
@@ -450,6 +506,8 @@ if __name__ == "__main__":
     p.add_argument("--top-k", type=int, default=40)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
+    p = sub.add_parser("report")
+    p.add_argument("--work", default="/work/demo-data")
     a = ap.parse_args()
-    {"prepare": cmd_prepare, "train": cmd_train, "export": cmd_export, "eval": cmd_eval,
+    {"report": cmd_report, "prepare": cmd_prepare, "train": cmd_train, "export": cmd_export, "eval": cmd_eval,
      "sample": cmd_sample}[a.cmd](a)
