@@ -174,6 +174,7 @@ Evaluator::Flow Evaluator::exec_for(const Stmt& s, const ScopePtr& scope, std::s
   }
   const int64_t n = static_cast<int64_t>(items.size());
   for (int64_t i = 0; i < n; ++i) {
+    charge(1024, s.pos);  // an iteration (scope + loop object) costs ~16 steps, even with an empty body
     auto inner = std::make_shared<Scope>();
     inner->parent = scope;
     bind_targets(s, *inner, items[static_cast<std::size_t>(i)], s.pos, *this);

@@ -107,15 +107,31 @@ class Lexer {
   }
 
  private:
-  Pos pos_at(std::size_t offset) const {
-    std::size_t lo = 0, hi = line_starts_.size();
-    while (hi - lo > 1) {
-      std::size_t mid = (lo + hi) / 2;
-      if (line_starts_[mid] <= offset) lo = mid;
-      else hi = mid;
+  // Line and column of a byte offset. Tokens come in source order, so a cursor advances
+  // incrementally (linear overall, even for one huge line); going backwards restarts from
+  // the line start.
+  Pos pos_at(std::size_t offset) {
+    if (offset < cur_offset_) {
+      std::size_t lo = 0, hi = line_starts_.size();
+      while (hi - lo > 1) {
+        std::size_t mid = (lo + hi) / 2;
+        if (line_starts_[mid] <= offset) lo = mid;
+        else hi = mid;
+      }
+      cur_offset_ = line_starts_[lo];
+      cur_line_ = static_cast<uint32_t>(lo + 1);
+      cur_col_ = 1;
     }
-    std::size_t col = unicode::length(std::string_view(src_).substr(line_starts_[lo], offset - line_starts_[lo]));
-    return {static_cast<uint32_t>(lo + 1), static_cast<uint32_t>(col + 1)};
+    for (; cur_offset_ < offset && cur_offset_ < src_.size(); ++cur_offset_) {
+      unsigned char c = static_cast<unsigned char>(src_[cur_offset_]);
+      if (c == '\n') {
+        ++cur_line_;
+        cur_col_ = 1;
+      } else if ((c & 0xC0) != 0x80) {  // count code points, not continuation bytes
+        ++cur_col_;
+      }
+    }
+    return {cur_line_, cur_col_};
   }
 
   std::size_t find_tag(std::size_t from) const {
@@ -442,6 +458,8 @@ class Lexer {
 
   std::string src_;
   std::vector<std::size_t> line_starts_;
+  std::size_t cur_offset_ = 0;
+  uint32_t cur_line_ = 1, cur_col_ = 1;
   std::vector<Token> tokens_;
 };
 
