@@ -1,0 +1,178 @@
+// The sampling chain (see include/tern/sampler.h). Semantics follow llama.cpp's samplers:
+// penalties on raw logits, then top-k / top-p / min-p on the temperature-1 distribution,
+// then temperature and a draw from the renormalised survivors.
+#include "tern/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "tern/error.h"
+
+namespace tern {
+
+namespace {
+
+// Descending logit, ties to the lower id: a strict total order, so every sort and
+// selection below has exactly one result whatever algorithm the library uses.
+bool before(const Candidate& a, const Candidate& b) {
+  if (a.logit != b.logit) return a.logit > b.logit;
+  return a.id < b.id;
+}
+
+// NaN never wins; +inf becomes the largest float so exp(l - max) stays finite.
+float sanitize(float x) {
+  if (std::isnan(x)) return -std::numeric_limits<float>::infinity();
+  if (std::isinf(x) && x > 0) return std::numeric_limits<float>::max();
+  return x;
+}
+
+}  // namespace
+
+Sampler::Sampler(const SamplerConfig& c, int32_t n_vocab) : config_(c), n_vocab_(n_vocab), rng_(c.seed) {
+  auto bad = [](const std::string& what) { throw Error("sampler config: " + what); };
+  if (n_vocab <= 0) bad("vocabulary size must be positive, got " + std::to_string(n_vocab));
+  if (!(c.temperature >= 0) || std::isinf(c.temperature)) bad("temperature must be a finite number >= 0");
+  if (!(c.top_p > 0 && c.top_p <= 1) && !(c.top_p > 1)) bad("top_p must be in (0, 1] (or > 1 to disable)");
+  if (!(c.min_p >= 0 && c.min_p <= 1) && !(c.min_p < 0)) bad("min_p must be in [0, 1] (or < 0 to disable)");
+  if (!(c.repeat_penalty > 0) || std::isinf(c.repeat_penalty)) bad("repeat_penalty must be a finite number > 0");
+  if (c.repeat_last_n < 0) bad("repeat_last_n must be >= 0");
+  cand_.resize(static_cast<std::size_t>(n_vocab));
+  weights_.resize(static_cast<std::size_t>(n_vocab));
+  stamp_.assign(static_cast<std::size_t>(n_vocab), 0);
+  history_.assign(static_cast<std::size_t>(c.repeat_last_n), 0);
+}
+
+void Sampler::reset() {
+  rng_.seed(config_.seed);
+  history_len_ = history_next_ = 0;
+}
+
+void Sampler::accept(int32_t token) {
+  if (history_.empty()) return;
+  history_[history_next_] = token;
+  history_next_ = (history_next_ + 1) % history_.size();
+  history_len_ = std::min(history_len_ + 1, history_.size());
+}
+
+double Sampler::next_uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+
+// Each distinct token of the window is penalized once (as llama.cpp does), however often
+// it occurs. Candidates are still in id order here, so cand_[id] is token id.
+void Sampler::apply_penalty() {
+  if (config_.repeat_penalty == 1.0f || history_len_ == 0) return;
+  if (++round_ == 0) {  // stamp counter wrapped: clear the marks once every 2^32 tokens
+    std::fill(stamp_.begin(), stamp_.end(), 0);
+    round_ = 1;
+  }
+  for (std::size_t i = 0; i < history_len_; ++i) {
+    int32_t id = history_[i];
+    if (id < 0 || id >= n_vocab_) continue;  // not a token of this vocabulary
+    auto u = static_cast<std::size_t>(id);
+    if (stamp_[u] == round_) continue;
+    stamp_[u] = round_;
+    float& l = cand_[u].logit;
+    l = l > 0 ? l / config_.repeat_penalty : l * config_.repeat_penalty;
+  }
+}
+
+int32_t Sampler::greedy() const {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < n_cand_; ++i)
+    if (before(cand_[i], cand_[best])) best = i;
+  return cand_[best].id;
+}
+
+std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
+  if (logits.size() != static_cast<std::size_t>(n_vocab_))
+    throw Error("sampler: got " + std::to_string(logits.size()) + " logits for a vocabulary of " +
+                std::to_string(n_vocab_));
+  n_cand_ = logits.size();
+  for (std::size_t i = 0; i < n_cand_; ++i) cand_[i] = {static_cast<int32_t>(i), sanitize(logits[i]), 0.0f};
+  apply_penalty();
+
+  auto first = cand_.begin();
+  // top-k: keep the k best (then sorted); otherwise sort everything for top-p.
+  if (config_.top_k > 0 && static_cast<std::size_t>(config_.top_k) < n_cand_) {
+    std::partial_sort(first, first + config_.top_k, first + static_cast<std::ptrdiff_t>(n_cand_), before);
+    n_cand_ = static_cast<std::size_t>(config_.top_k);
+  } else {
+    std::sort(first, first + static_cast<std::ptrdiff_t>(n_cand_), before);
+  }
+
+  // Probabilities at temperature 1 (double sums; sorted order fixes the summation order).
+  auto normalise = [&] {
+    const float max_l = cand_[0].logit;
+    double sum = 0;
+    for (std::size_t i = 0; i < n_cand_; ++i) {
+      double w = std::isinf(max_l) && max_l < 0 ? 1.0 : std::exp(static_cast<double>(cand_[i].logit) - max_l);
+      weights_[i] = w;
+      sum += w;
+    }
+    for (std::size_t i = 0; i < n_cand_; ++i) cand_[i].p = static_cast<float>(weights_[i] / sum);
+    return sum;
+  };
+  normalise();
+
+  // top-p: the shortest prefix whose probability reaches p (at least one token).
+  if (config_.top_p < 1.0f) {
+    double cum = 0;
+    std::size_t keep = n_cand_;
+    for (std::size_t i = 0; i < n_cand_; ++i) {
+      cum += cand_[i].p;
+      if (cum >= config_.top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+    n_cand_ = keep;
+  }
+  // min-p: drop tokens whose probability is below min_p x the top token's.
+  if (config_.min_p > 0.0f) {
+    const double floor_w = static_cast<double>(config_.min_p);  // relative to weights_[0] == 1
+    std::size_t keep = 1;
+    while (keep < n_cand_ && weights_[keep] >= floor_w) ++keep;
+    n_cand_ = keep;
+  }
+  if (config_.top_p < 1.0f || config_.min_p > 0.0f) normalise();
+  return {cand_.data(), n_cand_};
+}
+
+int32_t Sampler::sample(std::span<const float> logits) {
+  int32_t token;
+  if (config_.temperature == 0.0f) {
+    if (logits.size() != static_cast<std::size_t>(n_vocab_))
+      throw Error("sampler: got " + std::to_string(logits.size()) + " logits for a vocabulary of " +
+                  std::to_string(n_vocab_));
+    n_cand_ = logits.size();
+    for (std::size_t i = 0; i < n_cand_; ++i) cand_[i] = {static_cast<int32_t>(i), sanitize(logits[i]), 0.0f};
+    apply_penalty();
+    token = greedy();
+  } else {
+    filter(logits);
+    // Temperature, then one draw over the survivors in their sorted order.
+    const double inv_t = 1.0 / static_cast<double>(config_.temperature);
+    const double max_l = cand_[0].logit;
+    double sum = 0;
+    for (std::size_t i = 0; i < n_cand_; ++i) {
+      double w = std::isinf(max_l) && max_l < 0 ? 1.0 : std::exp((cand_[i].logit - max_l) * inv_t);
+      weights_[i] = w;
+      sum += w;
+    }
+    const double target = next_uniform() * sum;
+    double cum = 0;
+    token = cand_[n_cand_ - 1].id;
+    for (std::size_t i = 0; i < n_cand_; ++i) {
+      cum += weights_[i];
+      if (target < cum) {
+        token = cand_[i].id;
+        break;
+      }
+    }
+  }
+  accept(token);
+  return token;
+}
+
+}  // namespace tern
