@@ -13,13 +13,8 @@ namespace tern::tok {
 
 namespace {
 
-uint64_t pair_key(int32_t left, int32_t right) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-}
-
 const Tokenizer::Impl::Merge* find_merge(const Tokenizer::Impl& impl, int32_t left, int32_t right) {
-  auto it = impl.merges.find(pair_key(left, right));
-  return it == impl.merges.end() ? nullptr : &it->second;
+  return impl.merges.find(left, right);
 }
 
 // Short words: rescan all pairs after each merge. O(n^2) lookups but no heap, and most
@@ -86,9 +81,9 @@ void merge_long(const Tokenizer::Impl& impl, std::vector<int32_t>& syms) {
 
 void encode_word(const Tokenizer::Impl& impl, std::string_view word, std::vector<int32_t>& out) {
   if (impl.vocab.ignore_merges || word.size() == 1) {
-    auto it = impl.bytes_to_id.find(word);
-    if (it != impl.bytes_to_id.end()) {
-      out.push_back(it->second);
+    int32_t id = impl.bytes_to_id.find(word);
+    if (id >= 0) {
+      out.push_back(id);
       return;
     }
   }
@@ -119,13 +114,13 @@ void build_byte_level_tables(Tokenizer::Impl& impl) {
   for (size_t id = 0; id < n; ++id) {
     TokenType t = impl.type(static_cast<int32_t>(id));
     if (t == TokenType::kControl || t == TokenType::kUserDefined || impl.piece[id].empty()) continue;
-    impl.bytes_to_id.emplace(impl.piece[id], static_cast<int32_t>(id));
+    impl.bytes_to_id.insert(impl.piece[id], static_cast<int32_t>(id));
   }
   for (int b = 0; b < 256; ++b) {
     char c = static_cast<char>(b);
-    auto it = impl.bytes_to_id.find(std::string_view(&c, 1));
-    if (it != impl.bytes_to_id.end()) {
-      impl.byte_token[static_cast<size_t>(b)] = it->second;
+    int32_t id = impl.bytes_to_id.find(std::string_view(&c, 1));
+    if (id >= 0) {
+      impl.byte_token[static_cast<size_t>(b)] = id;
     } else if (v.unk >= 0) {
       impl.byte_token[static_cast<size_t>(b)] = v.unk;
     } else {
@@ -144,13 +139,13 @@ void build_byte_level_tables(Tokenizer::Impl& impl) {
     };
     if (sp == std::string::npos || sp == 0 || sp + 1 == m.size()) fail("not of the form 'left right'");
     std::string_view left(m.data(), sp), right(m.data() + sp + 1, m.size() - sp - 1);
-    auto l = impl.token_to_id.find(left), r = impl.token_to_id.find(right);
-    if (l == impl.token_to_id.end() || r == impl.token_to_id.end()) fail("a side is not in the vocab");
+    int32_t l = impl.token_to_id.find(left), r = impl.token_to_id.find(right);
+    if (l < 0 || r < 0) fail("a side is not in the vocab");
     joined.assign(left);
     joined.append(right);
-    auto j = impl.token_to_id.find(joined);
-    if (j == impl.token_to_id.end()) fail("the merged token is not in the vocab");
-    impl.merges.emplace(pair_key(l->second, r->second), Tokenizer::Impl::Merge{static_cast<int32_t>(rank), j->second});
+    int32_t j = impl.token_to_id.find(joined);
+    if (j < 0) fail("the merged token is not in the vocab");
+    impl.merges.insert(l, r, Tokenizer::Impl::Merge{static_cast<int32_t>(rank), j});
   }
   impl.pretokenizer = std::make_unique<PreTokenizer>(
       v.pretokenizer_regex.empty() ? std::string(kLlama3Pattern) : v.pretokenizer_regex, v.source);

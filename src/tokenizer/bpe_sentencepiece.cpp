@@ -86,7 +86,7 @@ void build_sentencepiece_tables(Tokenizer::Impl& impl) {
   for (size_t id = 0; id < n; ++id) {
     TokenType t = impl.type(static_cast<int32_t>(id));
     if (t == TokenType::kNormal || t == TokenType::kUserDefined || t == TokenType::kUndefined)
-      impl.spm_mergeable.emplace(v.tokens[id], static_cast<int32_t>(id));
+      impl.spm_mergeable.insert(v.tokens[id], static_cast<int32_t>(id));
   }
 }
 
@@ -126,8 +126,8 @@ void encode_sentencepiece(const Tokenizer::Impl& impl, std::string_view text, bo
     const Sym& l = syms[static_cast<size_t>(left)];
     const Sym& r = syms[static_cast<size_t>(right)];
     std::string_view merged(norm.data() + l.start, l.len + r.len);
-    auto it = impl.spm_mergeable.find(merged);
-    if (it != impl.spm_mergeable.end()) heap.push({score_of(it->second), left, right, l.len + r.len});
+    int32_t id = impl.spm_mergeable.find(merged);
+    if (id >= 0) heap.push({score_of(id), left, right, l.len + r.len});
   };
   for (size_t i = 0; i + 1 < syms.size(); ++i) consider(static_cast<int32_t>(i));
   while (!heap.empty()) {
@@ -148,9 +148,9 @@ void encode_sentencepiece(const Tokenizer::Impl& impl, std::string_view text, bo
   for (int32_t i = 0; i >= 0 && !syms.empty(); i = syms[static_cast<size_t>(i)].next) {
     const Sym& s = syms[static_cast<size_t>(i)];
     std::string_view piece(norm.data() + s.start, s.len);
-    auto it = impl.spm_mergeable.find(piece);
-    if (it != impl.spm_mergeable.end()) {
-      out.push_back(it->second);
+    int32_t id = impl.spm_mergeable.find(piece);
+    if (id >= 0) {
+      out.push_back(id);
       continue;
     }
     // Byte fallback: each UTF-8 byte as its <0xNN> piece; the unknown token without them.

@@ -54,7 +54,7 @@ Tokenizer::Tokenizer(Vocab vocab) {
   m.n_vocab = static_cast<int32_t>(v.tokens.size());
   m.byte_token.fill(-1);
   m.token_to_id.reserve(v.tokens.size());
-  for (size_t id = 0; id < v.tokens.size(); ++id) m.token_to_id.emplace(v.tokens[id], static_cast<int32_t>(id));
+  for (size_t id = 0; id < v.tokens.size(); ++id) m.token_to_id.insert(v.tokens[id], static_cast<int32_t>(id));
 
   if (v.kind == ModelKind::kByteLevelBpe)
     build_byte_level_tables(m);
@@ -72,8 +72,8 @@ Tokenizer::Tokenizer(Vocab vocab) {
   for (int32_t id : {v.eos, v.eot})
     if (id >= 0) m.eog[static_cast<size_t>(id)] = 1;
   for (const char* name : {"<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "</s>", "<|im_end|>", "<end_of_turn>", "<|endoftext|>"}) {
-    auto it = m.token_to_id.find(name);
-    if (it != m.token_to_id.end() && m.type(it->second) == TokenType::kControl) m.eog[static_cast<size_t>(it->second)] = 1;
+    int32_t id = m.token_to_id.find(name);
+    if (id >= 0 && m.type(id) == TokenType::kControl) m.eog[static_cast<size_t>(id)] = 1;
   }
   impl_ = std::move(impl);
 }
@@ -151,9 +151,9 @@ const std::string& Tokenizer::token_text(int32_t id) const {
 }
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view text) const {
-  auto it = impl_->token_to_id.find(text);
-  if (it == impl_->token_to_id.end()) return std::nullopt;
-  return it->second;
+  int32_t id = impl_->token_to_id.find(text);
+  if (id < 0) return std::nullopt;
+  return id;
 }
 
 int32_t Tokenizer::n_vocab() const { return impl_->n_vocab; }

@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "tern/tokenizer.h"
+#include "tokenizer/flat_map.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/special_matcher.h"
 
@@ -22,22 +22,19 @@ struct Tokenizer::Impl {
   // alphabet, SentencePiece "▁" -> " " and <0xNN> -> the byte, specials their text.
   std::vector<std::string> piece;
   // vocab.tokens -> id (the lowest id when a text repeats). Keys view vocab.tokens.
-  std::unordered_map<std::string_view, int32_t> token_to_id;
+  StringIdMap token_to_id;
   SpecialMatcher specials;  // control + user-defined (+ unknown) token texts
   std::vector<uint8_t> eog;  // per id: ends generation
   std::array<int32_t, 256> byte_token{};  // the token of each single byte (-1 if none)
 
   // Byte-level BPE.
   std::unique_ptr<PreTokenizer> pretokenizer;
-  std::unordered_map<std::string_view, int32_t> bytes_to_id;  // normal tokens by their bytes; keys view `piece`
-  struct Merge {
-    int32_t rank;
-    int32_t result;
-  };
-  std::unordered_map<uint64_t, Merge> merges;  // (left id << 32 | right id) -> rank and merged token
+  StringIdMap bytes_to_id;  // normal tokens by their bytes; keys view `piece`
+  using Merge = PairMergeMap::Merge;
+  PairMergeMap merges;  // (left id << 32 | right id) -> rank and merged token
 
   // SentencePiece: pieces that merges may produce (normal and user-defined), with scores.
-  std::unordered_map<std::string_view, int32_t> spm_mergeable;
+  StringIdMap spm_mergeable;
 
   TokenType type(int32_t id) const {
     return vocab.types.empty() ? TokenType::kNormal : vocab.types[static_cast<size_t>(id)];

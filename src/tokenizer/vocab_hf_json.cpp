@@ -51,7 +51,9 @@ std::optional<std::string> token_string(const json& cfg, const char* key) {
 
 }  // namespace
 
-Vocab vocab_from_hf_json_text(std::string_view json_text, std::string_view config_text, const std::string& name) {
+namespace {
+
+Vocab vocab_from_json_docs(std::string_view json_text, std::string_view config_text, const std::string& name) {
   const json doc = parse_json(json_text, name);
   auto fail = [&](const std::string& path, const std::string& what) -> void {
     throw Error(name + ": " + path + ": " + what);
@@ -89,7 +91,10 @@ Vocab vocab_from_hf_json_text(std::string_view json_text, std::string_view confi
   for (const auto& e : entries) max_id = std::max(max_id, e.first);
   for (const auto& a : added) max_id = std::max(max_id, std::get<0>(a));
   if (max_id < 0) fail("model.vocab", "empty");
-  if (max_id >= (int64_t{1} << 24)) fail("model.vocab", "id " + std::to_string(max_id) + " is implausibly large");
+  // Ids are dense: the largest is below the number of entries (bounds the allocation).
+  if (max_id >= static_cast<int64_t>(entries.size() + added.size()))
+    fail("model.vocab", "id " + std::to_string(max_id) + " leaves gaps (" + std::to_string(entries.size()) +
+                            " vocab entries, " + std::to_string(added.size()) + " added tokens)");
   for (const auto& e : entries)
     if (e.first < 0) fail("model.vocab['" + e.second + "']", "negative id");
   v.tokens.assign(static_cast<size_t>(max_id + 1), std::string());
@@ -196,6 +201,17 @@ Vocab vocab_from_hf_json_text(std::string_view json_text, std::string_view confi
     if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean()) v.add_bos = cfg["add_bos_token"].get<bool>();
   }
   return v;
+}
+
+}  // namespace
+
+Vocab vocab_from_hf_json_text(std::string_view json_text, std::string_view config_text, const std::string& name) {
+  try {
+    return vocab_from_json_docs(json_text, config_text, name);
+  } catch (const json::exception& e) {
+    // A field of the wrong JSON type somewhere the checks above do not look.
+    throw Error(name + ": unexpected JSON structure: " + e.what());
+  }
 }
 
 Vocab vocab_from_hf_json(const std::string& tokenizer_json_path, const std::string& tokenizer_config_path) {

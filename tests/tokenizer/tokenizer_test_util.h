@@ -100,3 +100,36 @@ inline std::vector<gguf::KeyValue> gguf_metadata_of(const Vocab& v, std::string_
 }
 
 }  // namespace tern::tok::test
+
+#include <filesystem>
+#include <unistd.h>
+
+#include "gguf/gguf_writer.h"
+
+namespace tern::tok::test {
+
+// Writes `v` as the tokenizer metadata of a tensor-less GGUF file (the converter's layout).
+inline std::string write_tokenizer_gguf(const Vocab& v, const std::string& file_name, const std::string& pre) {
+  namespace n = gguf::names;
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("tern_tok_" + std::to_string(::getpid()) + "_" + file_name)).string();
+  gguf::Writer w(path);
+  w.set_string(n::kGeneralArchitecture, "bitnet-b1.58");
+  w.set_string(n::kTokModel, v.kind == ModelKind::kByteLevelBpe ? "gpt2" : "llama");
+  if (!pre.empty()) w.set_string(n::kTokPre, pre);
+  w.set_string_array(n::kTokTokens, v.tokens);
+  if (!v.scores.empty()) w.set_f32_array(n::kTokScores, v.scores);
+  std::vector<int32_t> types;
+  for (TokenType t : v.types) types.push_back(static_cast<int32_t>(t));
+  if (!types.empty()) w.set_i32_array(n::kTokTokenType, types);
+  if (!v.merges.empty()) w.set_string_array(n::kTokMerges, v.merges);
+  if (v.bos >= 0) w.set_u32(n::kTokBos, static_cast<uint32_t>(v.bos));
+  if (v.eos >= 0) w.set_u32(n::kTokEos, static_cast<uint32_t>(v.eos));
+  if (v.unk >= 0) w.set_u32(n::kTokUnk, static_cast<uint32_t>(v.unk));
+  w.set_bool(n::kTokAddBos, v.add_bos);
+  w.set_bool(n::kTokAddSpacePrefix, v.add_space_prefix);
+  w.finish();
+  return path;
+}
+
+}  // namespace tern::tok::test
