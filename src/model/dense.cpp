@@ -7,6 +7,7 @@
 #include <string>
 
 #include "model/half.h"
+#include "runtime/cpu_features.h"
 #include "tern/error.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -188,8 +189,7 @@ __attribute__((target("avx2,fma,f16c"))) void matmul_f16_avx2(const DenseMatrix&
 }
 
 bool cpu_has_f16c() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                         __builtin_cpu_supports("f16c");
+  static const bool ok = cpu_features().avx2 && cpu_features().fma && cpu_features().f16c;
   return ok;
 }
 #endif

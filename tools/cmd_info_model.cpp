@@ -1,0 +1,65 @@
+// `tern info FILE`: the model loader's view of a BitNet file — the hyper-parameters it
+// derived, the kernel it picked, and whether the ternary weights run in place (TERN_T2)
+// or were repacked once at load (I2_S, TQ2_0, TQ1_0), with the memory and time that took.
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "gguf/bitnet_names.h"
+#include "tern/model.h"
+#include "tools/info_sections.h"
+
+namespace tern::cli {
+namespace {
+
+std::string mb(uint64_t bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+std::optional<InfoSection> model_section(const gguf::File& f) {
+  const auto arch = f.get_string_opt(gguf::names::kGeneralArchitecture);
+  if (!arch || (*arch != gguf::names::kArchBitnetB158 && *arch != gguf::names::kArchBitnet25 &&
+                *arch != gguf::names::kArchBitnet)) {
+    return std::nullopt;
+  }
+  const auto model = Model::load(f.path());
+  const ModelHParams& h = model->hparams();
+  const LoadReport& r = model->report();
+  InfoSection s;
+  s.title = "how this file will run";
+  const std::string shape = std::to_string(h.n_layer) + " layers, hidden " + std::to_string(h.n_embd) + ", ffn " +
+                            std::to_string(h.n_ff) + ", heads " + std::to_string(h.n_head) + "/" +
+                            std::to_string(h.n_head_kv) + " x " + std::to_string(h.head_dim) + ", vocab " +
+                            std::to_string(h.n_vocab);
+  s.rows.emplace_back("shape", shape);
+  s.rows.emplace_back("ffn activation", std::string(ffn_activation_name(h.activation)) +
+                                            (h.activation_from_file ? " (from the file)" : " (architecture default)"));
+  s.rows.emplace_back("kernel", r.kernel + " (" + r.kernel_why + ")");
+  s.rows.emplace_back("ternary weights", r.ternary_type + (r.zero_copy ? ", used in place (zero copy)"
+                                                                       : ", repacked to TERN_T2 at load: " +
+                                                                             std::to_string(r.repacked_tensors) + " tensors, " +
+                                                                             mb(r.repacked_bytes) + ", " +
+                                                                             std::to_string(r.repack_seconds) + " s"));
+  s.rows.emplace_back("embedding", r.embedding_type);
+  s.rows.emplace_back("lm_head", r.lm_head + ", " + r.lm_head_type);
+  s.rows.emplace_back("read per token", mb(model->bytes_per_token()));
+  s.rows.emplace_back("load time", std::to_string(r.load_seconds) + " s");
+  s.json = {{"arch", h.arch},
+            {"n_layer", h.n_layer}, {"n_embd", h.n_embd}, {"n_ff", h.n_ff}, {"n_head", h.n_head},
+            {"n_head_kv", h.n_head_kv}, {"head_dim", h.head_dim}, {"n_vocab", h.n_vocab},
+            {"n_ctx_train", h.n_ctx_train}, {"rms_eps", h.rms_eps}, {"rope_theta", h.rope_theta},
+            {"activation", ffn_activation_name(h.activation)}, {"activation_from_file", h.activation_from_file},
+            {"kernel", r.kernel}, {"kernel_why", r.kernel_why}, {"ternary_type", r.ternary_type},
+            {"zero_copy", r.zero_copy}, {"repacked_tensors", r.repacked_tensors},
+            {"repacked_bytes", r.repacked_bytes}, {"repack_seconds", r.repack_seconds},
+            {"embedding_type", r.embedding_type}, {"lm_head", r.lm_head}, {"lm_head_type", r.lm_head_type},
+            {"bytes_per_token", model->bytes_per_token()}, {"load_seconds", r.load_seconds}};
+  return s;
+}
+
+const bool registered = register_info_section(model_section);
+
+}  // namespace
+}  // namespace tern::cli
