@@ -10,4 +10,12 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
 # -cpu max has dotprod; tests also run the non-dotprod path by forcing TERN_KERNEL.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+# When libc6:arm64 is installed (multiarch: libgtest-dev:arm64 pulls it in), use it alone:
+# with -L /usr/aarch64-linux-gnu, qemu takes ld.so from the cross package but libc.so.6
+# through the host's ld.so.cache from /lib/aarch64-linux-gnu, a different glibc build, and
+# every program that starts a thread hangs in pthread_create.
+if(EXISTS /lib/ld-linux-aarch64.so.1)
+  set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)
+else()
+  set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+endif()

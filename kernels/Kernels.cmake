@@ -19,3 +19,6 @@ if(TERN_ARCH_X86)
 elseif(TERN_ARCH_ARM)
   target_compile_definitions(tern_kernels PUBLIC TERN_ARCH_ARM=1)
 endif()
+# The float ops follow the reference's float32 rounding step by step (e.g. RoPE's two
+# products then one add): no compiler-fused multiply-adds (aarch64 would fuse by default).
+target_compile_options(tern_kernels PRIVATE -ffp-contract=off)

@@ -91,8 +91,8 @@ TEST(KernelFloatOps, RopeRotateHalfMatchesFormula) {
       for (int64_t j = 0; j < d; ++j) {
         const float* v = orig.data() + h * d;
         const float rot = j < d / 2 ? -v[j + d / 2] : v[j - d / 2];
-        const float p1 = v[j] * cr[j];
-        const float p2 = rot * sr[j];
+        volatile float p1 = v[j] * cr[j];  // volatile: keep the compiler from fusing into an FMA
+        volatile float p2 = rot * sr[j];
         ASSERT_EQ(x[static_cast<size_t>(h * d + j)], p1 + p2) << "d=" << d << " h=" << h << " j=" << j;
       }
   }
