@@ -1,22 +1,15 @@
 // The lm_head is more than half of what decode reads per token (128256 x 2560 F16 on the
-// 2B4T shape), so its F16 path converts 8 halves at a time with F16C (x86) or the base
-// NEON conversions (aarch64) when the CPU has them; everything else is plain C++.
+// 2B4T shape): F16 and BF16 heads go through the kernels' head GEMM (AVX2+F16C where the CPU
+// has it); the block-quantized types decode a row at a time and dot it in plain C++.
 #include "model/dense.h"
 
 #include <cstring>
 #include <string>
 
+#include "kernels/float_ops.h"
 #include "model/half.h"
-#include "runtime/cpu_features.h"
 #include "tern/error.h"
 
-#if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-#define TERN_DENSE_X86 1
-#elif defined(__aarch64__)
-#include <arm_neon.h>
-#define TERN_DENSE_NEON 1
-#endif
 
 namespace tern::model {
 
@@ -52,11 +45,7 @@ void dense_row(const DenseMatrix& m, int64_t row, float* out) {
       std::memcpy(out, p, static_cast<size_t>(n) * 4);
       return;
     case TensorType::F16:
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        out[i] = f16_to_f32(h);
-      }
+      kernels::f16_to_f32_row(reinterpret_cast<const uint16_t*>(p), out, n);
       return;
     case TensorType::BF16:
       for (int64_t i = 0; i < n; ++i) {
@@ -122,8 +111,6 @@ void dense_row(const DenseMatrix& m, int64_t row, float* out) {
 
 namespace {
 
-constexpr int kMaxTokens = 8;  // tokens handled per pass over a row block
-
 // Generic path: dequantize a row into `tmp`, dot with every token.
 void matmul_generic(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_tokens, float* y,
                     int64_t ldy, int64_t row_begin, int64_t row_end) {
@@ -148,101 +135,19 @@ void matmul_generic(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n
   }
 }
 
-#if TERN_DENSE_X86
-__attribute__((target("avx2,fma,f16c"))) inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
-// F16 rows x float tokens, 8 halves per step, two accumulators per token.
-__attribute__((target("avx2,fma,f16c"))) void matmul_f16_avx2(const DenseMatrix& m, const float* x,
-                                                              int64_t ldx, int64_t n_tokens, float* y,
-                                                              int64_t ldy, int64_t row_begin,
-                                                              int64_t row_end) {
-  const int64_t n = m.cols;
-  const int64_t n16 = n / 16 * 16;
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxTokens) {
-    const int64_t nt = std::min<int64_t>(kMaxTokens, n_tokens - t0);
-    for (int64_t r = row_begin; r < row_end; ++r) {
-      const uint16_t* w = reinterpret_cast<const uint16_t*>(m.data + static_cast<uint64_t>(r) * m.row_bytes);
-      __m256 acc0[kMaxTokens], acc1[kMaxTokens];
-      for (int t = 0; t < nt; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-      for (int64_t i = 0; i < n16; i += 16) {
-        const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
-        const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i + 8)));
-        for (int t = 0; t < nt; ++t) {
-          const float* xt = x + (t0 + t) * ldx + i;
-          acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt), acc0[t]);
-          acc1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + 8), acc1[t]);
-        }
-      }
-      for (int t = 0; t < nt; ++t) {
-        float s = hsum256(_mm256_add_ps(acc0[t], acc1[t]));
-        const float* xt = x + (t0 + t) * ldx;
-        for (int64_t i = n16; i < n; ++i) s += f16_to_f32(w[i]) * xt[i];
-        y[(t0 + t) * ldy + r] = s;
-      }
-    }
-  }
-}
-
-bool cpu_has_f16c() {
-  static const bool ok = cpu_features().avx2 && cpu_features().fma && cpu_features().f16c;
-  return ok;
-}
-#endif
-
-#if TERN_DENSE_NEON
-void matmul_f16_neon(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_tokens, float* y,
-                     int64_t ldy, int64_t row_begin, int64_t row_end) {
-  const int64_t n = m.cols;
-  const int64_t n8 = n / 8 * 8;
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxTokens) {
-    const int64_t nt = std::min<int64_t>(kMaxTokens, n_tokens - t0);
-    for (int64_t r = row_begin; r < row_end; ++r) {
-      const uint16_t* w = reinterpret_cast<const uint16_t*>(m.data + static_cast<uint64_t>(r) * m.row_bytes);
-      float32x4_t acc0[kMaxTokens], acc1[kMaxTokens];
-      for (int t = 0; t < nt; ++t) acc0[t] = acc1[t] = vdupq_n_f32(0);
-      for (int64_t i = 0; i < n8; i += 8) {
-        const float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(w + i));
-        const float32x4_t w0 = vcvt_f32_f16(vget_low_f16(h));
-        const float32x4_t w1 = vcvt_f32_f16(vget_high_f16(h));
-        for (int t = 0; t < nt; ++t) {
-          const float* xt = x + (t0 + t) * ldx + i;
-          acc0[t] = vfmaq_f32(acc0[t], w0, vld1q_f32(xt));
-          acc1[t] = vfmaq_f32(acc1[t], w1, vld1q_f32(xt + 4));
-        }
-      }
-      for (int t = 0; t < nt; ++t) {
-        float s = vaddvq_f32(vaddq_f32(acc0[t], acc1[t]));
-        const float* xt = x + (t0 + t) * ldx;
-        for (int64_t i = n8; i < n; ++i) s += f16_to_f32(w[i]) * xt[i];
-        y[(t0 + t) * ldy + r] = s;
-      }
-    }
-  }
-}
-#endif
-
 }  // namespace
 
 void dense_matmul(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_tokens, float* y,
                   int64_t ldy, int64_t row_begin, int64_t row_end) {
   if (row_begin >= row_end || n_tokens <= 0) return;
-#if TERN_DENSE_X86
-  if (m.type == TensorType::F16 && cpu_has_f16c()) {
-    matmul_f16_avx2(m, x, ldx, n_tokens, y, ldy, row_begin, row_end);
-    return;
+  const uint16_t* w16 = reinterpret_cast<const uint16_t*>(m.data);
+  if (ldx == m.cols && m.type == TensorType::F16) {
+    kernels::gemm_f16_f32_rows(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
+  } else if (ldx == m.cols && m.type == TensorType::BF16) {
+    kernels::gemm_bf16_f32_rows(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
+  } else {
+    matmul_generic(m, x, ldx, n_tokens, y, ldy, row_begin, row_end);
   }
-#elif TERN_DENSE_NEON
-  if (m.type == TensorType::F16) {
-    matmul_f16_neon(m, x, ldx, n_tokens, y, ldy, row_begin, row_end);
-    return;
-  }
-#endif
-  matmul_generic(m, x, ldx, n_tokens, y, ldy, row_begin, row_end);
 }
 
 }  // namespace tern::model

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "model/dense.h"
-#include "model/half.h"
+#include "kernels/float_ops.h"
 #include "model/ops.h"
 #include "model/session_state.h"
 
@@ -30,8 +30,7 @@ void store_kv_row(const SessionState& s, uint8_t* dst, const float* src) {
   if (s.kv_type == KvType::F32) {
     std::memcpy(dst, src, static_cast<size_t>(s.kv_dim) * sizeof(float));
   } else {
-    uint16_t* h = reinterpret_cast<uint16_t*>(dst);
-    for (int64_t i = 0; i < s.kv_dim; ++i) h[i] = f32_to_f16(src[i]);
+    kernels::f32_to_f16_row(src, reinterpret_cast<uint16_t*>(dst), s.kv_dim);
   }
 }
 
@@ -48,12 +47,12 @@ void attend_head(const SessionState& s, int64_t layer, int64_t pos, const float*
     } else {
       const uint16_t* kh = reinterpret_cast<const uint16_t*>(kv_at(s.k_cache, s, layer, j)) + off;
       float kf[512];
-      for (int64_t i = 0; i < hd; ++i) kf[i] = f16_to_f32(kh[i]);
+      kernels::f16_to_f32_row(kh, kf, hd);
       d = ops::dot(q, kf, hd);
     }
     scores[j] = d * scale;
   }
-  ops::softmax(scores, pos + 1);
+  kernels::softmax(scores, pos + 1);
   std::fill(out, out + hd, 0.0f);
   for (int64_t j = 0; j <= pos; ++j) {
     const float p = scores[j];
@@ -62,7 +61,9 @@ void attend_head(const SessionState& s, int64_t layer, int64_t pos, const float*
       for (int64_t i = 0; i < hd; ++i) out[i] += p * vj[i];
     } else {
       const uint16_t* vj = reinterpret_cast<const uint16_t*>(kv_at(s.v_cache, s, layer, j)) + off;
-      for (int64_t i = 0; i < hd; ++i) out[i] += p * f16_to_f32(vj[i]);
+      float vf[512];
+      kernels::f16_to_f32_row(vj, vf, hd);
+      for (int64_t i = 0; i < hd; ++i) out[i] += p * vf[i];
     }
   }
 }
@@ -111,7 +112,7 @@ void forward_batch(SessionState& s, const int32_t* ids, int64_t n, float* logits
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
 
     // 2. Attention input RMSNorm, one int8 quantization shared by q, k and v.
-    for (int64_t t = 0; t < n; ++t) ops::rmsnorm(x + t * E, L.attn_norm.data(), xn + t * E, E, hp.rms_eps);
+    for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, L.attn_norm.data(), E, hp.rms_eps, xn + t * E);
     quantize_input(kernel, xn, E, n, E, s.qin);
     bitlinear_batch(kernel, s.pool, s.qin, {{&L.wq, s.q.data()}, {&L.wk, s.k.data()}, {&L.wv, s.v.data()}},
                     s.y.data());
@@ -119,10 +120,10 @@ void forward_batch(SessionState& s, const int32_t* ids, int64_t n, float* logits
     // 3. RoPE (rotate-half) on every q and k head at the token's position; K, V into the cache.
     for (int64_t t = 0; t < n; ++t) {
       const int64_t pos = p0 + t;
-      const float* cs = s.rope_cos.data() + pos * (hd / 2);
-      const float* sn = s.rope_sin.data() + pos * (hd / 2);
-      for (int64_t h = 0; h < hp.n_head; ++h) ops::rope_rotate_half(s.q.data() + t * s.q_dim + h * hd, cs, sn, hd);
-      for (int64_t h = 0; h < hp.n_head_kv; ++h) ops::rope_rotate_half(s.k.data() + t * s.kv_dim + h * hd, cs, sn, hd);
+      const float* cs = s.rope_cos.data() + pos * hd;
+      const float* sn = s.rope_sin.data() + pos * hd;
+      kernels::rope_neox(s.q.data() + t * s.q_dim, hp.n_head, hd, cs, sn);
+      kernels::rope_neox(s.k.data() + t * s.kv_dim, hp.n_head_kv, hd, cs, sn);
       store_kv_row(s, kv_at(s.k_cache, s, l, pos), s.k.data() + t * s.kv_dim);
       store_kv_row(s, kv_at(s.v_cache, s, l, pos), s.v.data() + t * s.kv_dim);
     }
@@ -132,29 +133,29 @@ void forward_batch(SessionState& s, const int32_t* ids, int64_t n, float* logits
 
     // 5. Attention sub-norm, o_proj, residual.
     for (int64_t t = 0; t < n; ++t) {
-      ops::rmsnorm(s.att.data() + t * s.q_dim, L.attn_sub_norm.data(), xn + t * s.q_dim, s.q_dim, hp.rms_eps);
+      kernels::rmsnorm(s.att.data() + t * s.q_dim, L.attn_sub_norm.data(), s.q_dim, hp.rms_eps, xn + t * s.q_dim);
     }
     quantize_input(kernel, xn, s.q_dim, n, s.q_dim, s.qin);
     bitlinear_batch(kernel, s.pool, s.qin, {{&L.wo, s.proj.data()}}, s.y.data());
-    ops::add_inplace(x, s.proj.data(), n * E);
+    kernels::add_inplace(x, s.proj.data(), n * E);
 
     // 6. FFN input RMSNorm, gate and up on one quantized input, act(gate) * up.
-    for (int64_t t = 0; t < n; ++t) ops::rmsnorm(x + t * E, L.ffn_norm.data(), xn + t * E, E, hp.rms_eps);
+    for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, L.ffn_norm.data(), E, hp.rms_eps, xn + t * E);
     quantize_input(kernel, xn, E, n, E, s.qin);
     bitlinear_batch(kernel, s.pool, s.qin, {{&L.w_gate, s.gate.data()}, {&L.w_up, s.up.data()}}, s.y.data());
     if (hp.activation == FfnActivation::ReLU2) {
-      ops::relu2_mul(s.gate.data(), s.up.data(), n * F);
+      kernels::relu2_mul(s.gate.data(), s.up.data(), s.gate.data(), n * F);
     } else {
       ops::silu_mul(s.gate.data(), s.up.data(), n * F);
     }
 
     // 7. FFN sub-norm (size n_ff), down_proj, residual.
     for (int64_t t = 0; t < n; ++t) {
-      ops::rmsnorm(s.gate.data() + t * F, L.ffn_sub_norm.data(), s.up.data() + t * F, F, hp.rms_eps);
+      kernels::rmsnorm(s.gate.data() + t * F, L.ffn_sub_norm.data(), F, hp.rms_eps, s.up.data() + t * F);
     }
     quantize_input(kernel, s.up.data(), F, n, F, s.qin);
     bitlinear_batch(kernel, s.pool, s.qin, {{&L.w_down, s.proj.data()}}, s.y.data());
-    ops::add_inplace(x, s.proj.data(), n * E);
+    kernels::add_inplace(x, s.proj.data(), n * E);
     call_hook(s, static_cast<int>(l + 1), p0, n, x, E);
   }
   s.n_past += n;
@@ -163,7 +164,7 @@ void forward_batch(SessionState& s, const int32_t* ids, int64_t n, float* logits
   const bool hook = static_cast<bool>(s.hook);
   if (logits == nullptr && !hook) return;
   const int64_t first = (all_logits || hook) ? 0 : n - 1;
-  for (int64_t t = first; t < n; ++t) ops::rmsnorm(x + t * E, w.output_norm.data(), xn + t * E, E, hp.rms_eps);
+  for (int64_t t = first; t < n; ++t) kernels::rmsnorm(x + t * E, w.output_norm.data(), E, hp.rms_eps, xn + t * E);
   call_hook(s, static_cast<int>(hp.n_layer + 1), p0 + first, n - first, xn + first * E, E);
   if (logits == nullptr) return;
   const int64_t row0 = all_logits ? 0 : n - 1;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "kernels/float_ops.h"
 #include "model/session_state.h"
 #include "tern/error.h"
 #include "tern/session.h"
@@ -32,23 +33,10 @@ SessionState::SessionState(const ModelData& model, const SessionOptions& o)
   k_cache = allocate_buffer(kv_bytes);
   v_cache = allocate_buffer(kv_bytes);
 
-  // RoPE tables, float32 as HF computes them: inv_freq[j] = 1 / theta^(2j/d),
-  // angle = p * inv_freq[j], then cos / sin of the float angle.
-  const int64_t half = hp.head_dim / 2;
-  std::vector<float> inv_freq(static_cast<size_t>(half));
-  for (int64_t j = 0; j < half; ++j) {
-    const float e = static_cast<float>(2 * j) / static_cast<float>(hp.head_dim);
-    inv_freq[static_cast<size_t>(j)] = 1.0f / std::pow(hp.rope_theta, e);
-  }
-  rope_cos.resize(static_cast<size_t>(n_ctx * half));
-  rope_sin.resize(static_cast<size_t>(n_ctx * half));
-  for (int64_t p = 0; p < n_ctx; ++p) {
-    for (int64_t j = 0; j < half; ++j) {
-      const float a = static_cast<float>(p) * inv_freq[static_cast<size_t>(j)];
-      rope_cos[static_cast<size_t>(p * half + j)] = std::cos(a);
-      rope_sin[static_cast<size_t>(p * half + j)] = std::sin(a);
-    }
-  }
+  // RoPE tables, float32 as HF computes them (kernels::rope_tables).
+  rope_cos.resize(static_cast<size_t>(n_ctx * hp.head_dim));
+  rope_sin.resize(static_cast<size_t>(n_ctx * hp.head_dim));
+  kernels::rope_tables(hp.head_dim, hp.rope_theta, n_ctx, rope_cos.data(), rope_sin.data());
 
   // Scratch for one batch.
   const auto rows = [&](int64_t width) { return static_cast<size_t>(n_batch * width); };

@@ -27,7 +27,7 @@ struct SessionState {
   uint64_t kv_elem_bytes;
   uint64_t layer_stride;  // elements per layer = n_ctx * kv_dim
 
-  // RoPE: cos/sin of position p, frequency j at [p * head_dim/2 + j] (float32, as HF).
+  // RoPE: rows of width head_dim per position p (float32, as HF: [cos a, cos a]).
   std::vector<float> rope_cos, rope_sin;
 
   // Per-batch scratch, n_batch rows each.
