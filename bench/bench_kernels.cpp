@@ -97,7 +97,7 @@ std::vector<uint8_t> random_packed(int64_t rows, int64_t k, uint32_t seed) {
   return pack_t2(t.data(), rows, k);
 }
 
-void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int64_t n_tokens) {
+void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int64_t n_tokens, bool cold) {
   const int threads = static_cast<int>(state.range(0));
   if (!kernel->supported()) {
     state.SkipWithError("kernel not supported by this CPU");
@@ -105,7 +105,7 @@ void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int6
   }
   const int64_t row_bytes = t2_row_bytes(shape.k), kp = t2_padded_k(shape.k);
   const size_t matrix_bytes = static_cast<size_t>(shape.rows * row_bytes);
-  const size_t n_copies = n_tokens == 1 ? std::max<size_t>(2, kColdBytes / matrix_bytes + 1) : 1;
+  const size_t n_copies = cold ? std::max<size_t>(2, kColdBytes / matrix_bytes + 1) : 1;
   Fixture f;
   const auto base = random_packed(shape.rows, shape.k, 7);
   for (size_t c = 0; c < n_copies; ++c) f.copies.push_back(base);  // same values, distinct memory
@@ -163,11 +163,16 @@ void register_all() {
       for (const Shape& s : shapes) {
         const std::string name = std::string(n == 1 ? "GEMV/" : "GEMM/") + kernel->name + "/" + std::to_string(s.rows) +
                                  "x" + std::to_string(s.k) + "/N=" + std::to_string(n);
-        auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, s, n);
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, s, n, n == 1);
         b->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
         if (n == 1) b->MinTime(0.3);
       }
     }
+  }
+  // Compute ceiling of GEMV: one 640x2560 matrix (410 KB) that stays in L2.
+  for (const Kernel* kernel : all_kernels()) {
+    const std::string name = std::string("GEMV-L2/") + kernel->name + "/640x2560/N=1";
+    benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, Shape{640, 2560}, int64_t{1}, false)->Arg(1)->ArgName("threads")->UseRealTime();
   }
   benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
 }

@@ -23,7 +23,8 @@ namespace {
 
 constexpr int kRowsPerPass = 4;
 constexpr int64_t kGroupsPerWiden = 8;    // 8 groups x 4 maddubs = 32 per int16 accumulator
-constexpr int64_t kTokenTile = 32;        // tokens whose activations stay in L2 per row block
+constexpr int64_t kTokenTile = 32;
+constexpr int64_t kPrefetchAhead = 512;  // bytes ahead in each of the 4 row streams        // tokens whose activations stay in L2 per row block
 
 inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
@@ -65,6 +66,12 @@ void gemv(const TernaryMatrix& w, const int8_t* q, int32_t sum, int32_t* y, int6
         const int8_t* qg = q + g * kT2GroupElems;
         const __m256i a0 = load(qg), a1 = load(qg + 32), a2 = load(qg + 64), a3 = load(qg + 96);
         const int64_t off = g * kT2GroupBytes;
+        // DRAM-resident weights: request lines ahead in each row stream (a prefetch past
+        // the end of the matrix is harmless: it never faults).
+        _mm_prefetch(reinterpret_cast<const char*>(w0 + off + kPrefetchAhead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(w1 + off + kPrefetchAhead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(w2 + off + kPrefetchAhead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(w3 + off + kPrefetchAhead), _MM_HINT_T0);
         s0 = _mm256_add_epi16(s0, group_dot(load(w0 + off), a0, a1, a2, a3));
         s1 = _mm256_add_epi16(s1, group_dot(load(w1 + off), a0, a1, a2, a3));
         s2 = _mm256_add_epi16(s2, group_dot(load(w2 + off), a0, a1, a2, a3));
