@@ -279,7 +279,8 @@ std::vector<uint64_t> ggml_dims(const Item& it) {
 
 class Streamer {
  public:
-  Streamer(gguf::Writer& w, const Plan& p, const ConvertOptions& opt) : w_(w), p_(p), opt_(opt) {}
+  Streamer(gguf::Writer& w, const Plan& p, const hf::Checkpoint& ckpt, const ConvertOptions& opt)
+      : w_(w), p_(p), ckpt_(ckpt), opt_(opt) {}
 
   void write_all(hf::EmbdStats& stats) {
     for (size_t i = 0; i < p_.items.size(); ++i) {
@@ -291,6 +292,7 @@ class Streamer {
         case Item::Norm: write_norm(it); break;
         case Item::Linear: write_linear(it); break;
       }
+      ckpt_.release_pages(*it.weight);
       report(it);
     }
   }
@@ -367,6 +369,7 @@ class Streamer {
 
   gguf::Writer& w_;
   const Plan& p_;
+  const hf::Checkpoint& ckpt_;
   const ConvertOptions& opt_;
   size_t index_ = 0;
   uint64_t done_ = 0;
@@ -440,7 +443,7 @@ ConvertReport convert_hf_to_gguf(const ConvertOptions& opt) {
       gguf::Writer w(opt.output_path);
       write_metadata(w, plan, opt);
       for (const Item& it : plan.items) w.add_tensor(it.gguf_name, it.type, ggml_dims(it));
-      Streamer(w, plan, opt).write_all(stats);
+      Streamer(w, plan, ckpt, opt).write_all(stats);
       w.finish();
     }
     std::error_code ec;

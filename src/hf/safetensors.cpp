@@ -1,5 +1,8 @@
 #include "hf/safetensors.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <limits>
@@ -61,6 +64,17 @@ std::string StTensor::shape_string() const {
     s += std::to_string(shape[i]);
   }
   return s + "]";
+}
+
+void Checkpoint::release_pages(const StTensor& t) const {
+  if (find(t.name) != &t) return;  // not one of ours
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(t.data.data());
+  const uintptr_t end = begin + t.data.size();
+  // Only whole pages inside the tensor: neighbours sharing a page keep it.
+  const uintptr_t first = (begin + page - 1) / page * page;
+  const uintptr_t last = end / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 SafetensorsFile SafetensorsFile::open(const std::string& path) {

@@ -64,6 +64,11 @@ class Checkpoint {
   std::vector<const StTensor*> all() const;               // sorted by name
   const std::vector<SafetensorsFile>& files() const { return files_; }
   uint64_t total_bytes() const;
+  // Drops the resident pages of a tensor's bytes from the read-only file mapping
+  // (MADV_DONTNEED: the file is re-read if touched again). Streaming conversion calls it
+  // after each tensor so the mapped checkpoint does not pile up in the resident set.
+  // Only for tensors of this checkpoint (always file mappings, never heap memory).
+  void release_pages(const StTensor& t) const;
 
  private:
   std::vector<SafetensorsFile> files_;
