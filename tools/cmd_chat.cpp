@@ -1,0 +1,172 @@
+// `tern chat`: interactive, streaming chat with the model's own template.
+//
+//   tern chat -m MODEL [-s SYSTEM] [-n MAX_REPLY] [-c CTX] [-t N] [--temp ...] [--context-full stop|slide]
+//
+// On a terminal: a prompt, replies streamed token by token, commands /help /reset /regen
+// /save FILE /stats /exit; Ctrl-C stops the current reply (not the program), Ctrl-D exits.
+// When stdin is not a terminal it reads one user turn per line and prints only the replies
+// (one per line), so it can be scripted; -v adds a stats line per turn on stderr.
+// Every turn evaluates only the tokens the KV cache does not already hold (see /stats).
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+#include "runtime/timer.h"
+#include "tern/chat_template.h"
+#include "tern/error.h"
+#include "tools/command.h"
+#include "tools/conversation.h"
+#include "tools/model_flags.h"
+
+namespace tern::cli {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+std::atomic<bool> g_generating{false};
+
+void on_sigint(int) {
+  if (g_generating.load()) {
+    g_cancel.store(true);
+  } else {
+    static const char msg[] = "\n(Ctrl-D or /exit to quit)\n> ";
+    ssize_t ignored = ::write(STDOUT_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+  }
+}
+
+struct ChatOptions {
+  ModelFlags model;
+  SamplerConfig sampling;
+  std::string system;
+  int64_t max_reply = -1;
+  std::string context_full = "stop";
+  bool verbose = false;
+};
+
+const char* kHelp =
+    "commands:\n"
+    "  /help         this list\n"
+    "  /reset        forget the conversation (keeps the system prompt)\n"
+    "  /regen        drop the last reply and generate it again\n"
+    "  /save FILE    write the conversation as JSON\n"
+    "  /stats        tokens and speed of the last turn, KV cache use\n"
+    "  /exit         quit (or Ctrl-D); Ctrl-C stops the current reply\n";
+
+std::string stats_line(const Conversation& conv) {
+  const TurnStats& s = conv.last_stats();
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "[turn: %lld prompt tokens (%lld reused from the KV cache, %lld evaluated), %lld generated; "
+                "prompt %.1f t/s, generation %.1f t/s; cache %lld/%lld tokens%s%s%s]",
+                static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.reused_tokens),
+                static_cast<long long>(s.prompt_evaluated),
+                static_cast<long long>(s.generated_tokens),
+                s.prompt_seconds > 0 ? static_cast<double>(s.prompt_evaluated) / s.prompt_seconds : 0.0,
+                s.gen_seconds > 0 ? static_cast<double>(s.generated_tokens) / s.gen_seconds : 0.0,
+                static_cast<long long>(conv.tokens_in_cache()), static_cast<long long>(conv.context_size()),
+                s.dropped_messages > 0 ? "; slid out old turns" : "", s.cancelled ? "; stopped by Ctrl-C" : "",
+                s.context_full ? "; context full" : "");
+  return buf;
+}
+
+int run_chat(const ChatOptions& o) {
+  const bool interactive = ::isatty(STDIN_FILENO) != 0;
+  Stopwatch load_timer;
+  auto model = Model::load(o.model.model, model_options(o.model));
+  const tok::Tokenizer& tokenizer = require_tokenizer(*model);
+  Session session(model, session_options(o.model));
+  ChatTemplate tmpl = ChatTemplate::from_model(model_chat_template(*model));
+  if (tmpl.used_fallback()) {
+    std::fprintf(stderr, "tern chat: %s has no chat template; using the Llama 3 fallback template\n",
+                 o.model.model.c_str());
+  }
+  Conversation conv(session, tokenizer, std::move(tmpl), o.sampling,
+                    o.context_full == "slide" ? ContextPolicy::kSlide : ContextPolicy::kStop);
+  if (!o.system.empty()) conv.set_system_prompt(o.system);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sa.sa_flags = SA_RESTART;  // a Ctrl-C at the prompt must not end the read
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+
+  if (interactive) {
+    std::printf("tern chat: %s (%s, %lld layers, kernel %s), context %lld, loaded in %.2f s\n"
+                "type /help for commands, Ctrl-D to quit\n",
+                o.model.model.c_str(), model->hparams().arch.c_str(), static_cast<long long>(model->hparams().n_layer),
+                model->report().kernel.c_str(), static_cast<long long>(session.n_ctx()), load_timer.seconds());
+  }
+  const auto stream = [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  };
+  std::string line;
+  for (;;) {
+    if (interactive) {
+      std::printf("\n> ");
+      std::fflush(stdout);
+    }
+    if (!std::getline(std::cin, line)) break;  // Ctrl-D / end of input
+    if (line.empty()) continue;
+    if (line[0] == '/') {
+      const std::string cmd = line.substr(0, line.find(' '));
+      const std::string arg = line.find(' ') == std::string::npos ? "" : line.substr(line.find(' ') + 1);
+      if (cmd == "/exit" || cmd == "/quit") break;
+      if (cmd == "/help") { std::printf("%s", kHelp); continue; }
+      if (cmd == "/stats") { std::printf("%s\n", stats_line(conv).c_str()); continue; }
+      if (cmd == "/reset") { conv.reset(); std::printf("(conversation reset)\n"); continue; }
+      if (cmd == "/save") {
+        if (arg.empty()) { std::printf("usage: /save FILE\n"); continue; }
+        std::ofstream out(arg);
+        nlohmann::ordered_json doc = {{"model", o.model.model}, {"system", o.system}, {"messages", conv.messages()}};
+        out << doc.dump(2) << "\n";
+        std::printf(out ? "(saved %zu messages to %s)\n" : "(could not write %zu messages to %s)\n",
+                    conv.messages().size(), arg.c_str());
+        continue;
+      }
+      if (cmd != "/regen") { std::printf("unknown command %s (/help lists them)\n", cmd.c_str()); continue; }
+    }
+    g_cancel.store(false);
+    g_generating.store(true);
+    try {
+      if (line.rfind("/regen", 0) == 0) {
+        conv.regenerate(o.max_reply, g_cancel, stream);
+      } else {
+        conv.reply(line, o.max_reply, g_cancel, stream);
+      }
+    } catch (const Error& e) {
+      g_generating.store(false);
+      std::fprintf(stderr, "tern chat: %s\n", e.what());
+      if (!interactive) return 1;
+      continue;
+    }
+    g_generating.store(false);
+    std::printf("\n");
+    std::fflush(stdout);
+    const TurnStats& s = conv.last_stats();
+    if (s.context_full) std::fprintf(stderr, "tern chat: context full (%lld tokens): reply cut; /reset or --context-full slide\n", static_cast<long long>(conv.context_size()));
+    if (o.verbose) std::fprintf(stderr, "%s\n", stats_line(conv).c_str());
+  }
+  if (interactive) std::printf("\n");
+  return 0;
+}
+
+const bool registered = register_command({"chat", "Interactive streaming chat with the model's chat template",
+    [](CLI::App& sub) {
+      auto o = std::make_shared<ChatOptions>();
+      add_model_flags(sub, o->model);
+      add_sampling_flags(sub, o->sampling);
+      sub.add_option("-s,--system", o->system, "system prompt");
+      sub.add_option("-n,--n-predict", o->max_reply, "max tokens per reply (-1 = until end of turn)");
+      sub.add_option("--context-full", o->context_full, "when the context is full: stop (default) or slide (drop oldest turns)")
+          ->check(CLI::IsMember({"stop", "slide"}));
+      sub.add_flag("-v,--verbose", o->verbose, "print a stats line per turn on stderr");
+      return [o] { return run_chat(*o); };
+    }, 10});
+
+}  // namespace
+}  // namespace tern::cli

@@ -1,0 +1,59 @@
+#include "tools/model_flags.h"
+
+#include "gguf/bitnet_names.h"
+#include "model/model_data.h"
+#include "tern/error.h"
+
+namespace tern::cli {
+
+void add_model_flags(CLI::App& sub, ModelFlags& f) {
+  sub.add_option("-m,--model", f.model, "GGUF model file")->required()->check(CLI::ExistingFile);
+  sub.add_option("-t,--threads", f.threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  sub.add_option("-c,--ctx-size", f.ctx, "context length in tokens (0 = the model's)")->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+  sub.add_option("-b,--batch-size", f.batch, "prompt tokens per batch")->check(CLI::Range(1, 1 << 16));
+  sub.add_option("--kernel", f.kernel, "ternary kernel by name (see tern info --kernels)");
+  sub.add_option("--kv-type", f.kv_type, "KV cache type: f16 (default) or f32 (exact golden semantics)")
+      ->check(CLI::IsMember({"f16", "f32"}));
+  sub.add_option("--ffn-activation", f.activation, "override the FFN activation (relu2 or silu)")
+      ->check(CLI::IsMember({"relu2", "silu"}));
+}
+
+void add_sampling_flags(CLI::App& sub, SamplerConfig& c) {
+  sub.add_option("--temp", c.temperature, "temperature (0 = greedy)")->capture_default_str();
+  sub.add_option("--top-k", c.top_k, "top-k (0 = off)")->capture_default_str();
+  sub.add_option("--top-p", c.top_p, "top-p (1 = off)")->capture_default_str();
+  sub.add_option("--min-p", c.min_p, "min-p (0 = off)")->capture_default_str();
+  sub.add_option("--repeat-penalty", c.repeat_penalty, "repetition penalty (1 = off)")->capture_default_str();
+  sub.add_option("--repeat-last-n", c.repeat_last_n, "tokens the repetition penalty looks back on")->capture_default_str();
+  sub.add_option("--seed", c.seed, "random seed (same seed, same tokens)")->capture_default_str();
+}
+
+ModelOptions model_options(const ModelFlags& f) {
+  ModelOptions o;
+  o.kernel = f.kernel;
+  if (f.activation == "relu2") o.activation = FfnActivation::ReLU2;
+  if (f.activation == "silu") o.activation = FfnActivation::SiLU;
+  return o;
+}
+
+SessionOptions session_options(const ModelFlags& f) {
+  SessionOptions o;
+  o.n_ctx = f.ctx;
+  o.kv_type = f.kv_type == "f32" ? KvType::F32 : KvType::F16;
+  o.n_threads = f.threads;
+  o.n_batch = f.batch;
+  return o;
+}
+
+const tok::Tokenizer& require_tokenizer(const Model& model) {
+  const tok::Tokenizer* t = model.tokenizer();
+  if (t == nullptr) throw Error(model.path() + ": " + gguf::names::kTokTokens + ": the file has no vocabulary, so text cannot be tokenized (use --ids)");
+  return *t;
+}
+
+std::optional<std::string> model_chat_template(const Model& model) {
+  if (auto t = model.data().file.get_string_opt(gguf::names::kChatTemplate)) return std::string(*t);
+  return std::nullopt;
+}
+
+}  // namespace tern::cli

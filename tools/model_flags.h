@@ -1,0 +1,41 @@
+// Flags shared by the subcommands that load a model and talk to it (run, chat, serve):
+// model and session options, sampling options, and the one function that loads both.
+// Names and meanings follow llama.cpp where they mean the same (-m -t -c -b --kernel
+// --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tern/model.h"
+#include "tern/sampler.h"
+#include "tern/session.h"
+#include "tern/tokenizer.h"
+
+namespace tern::cli {
+
+struct ModelFlags {
+  std::string model;
+  int threads = 0;
+  int64_t ctx = 0;
+  int64_t batch = 64;
+  std::string kernel;
+  std::string kv_type = "f16";
+  std::string activation;  // "", "relu2" or "silu": overrides the file's FFN activation
+};
+
+void add_model_flags(CLI::App& sub, ModelFlags& flags);
+void add_sampling_flags(CLI::App& sub, SamplerConfig& config);
+
+ModelOptions model_options(const ModelFlags& flags);
+SessionOptions session_options(const ModelFlags& flags);
+
+// The model's tokenizer; throws tern::Error naming the file when it has no vocabulary.
+const tok::Tokenizer& require_tokenizer(const Model& model);
+// The chat template stored in the model (tokenizer.chat_template), if any.
+std::optional<std::string> model_chat_template(const Model& model);
+
+}  // namespace tern::cli
