@@ -234,7 +234,7 @@ int run_bench(const BenchOptions& o) {
       j["kernel"] = rep.kernel;
       j["type_kv"] = o.kv_type;
       j["n_threads"] = r.threads;
-      j["n_batch"] = o.batch;
+      j["n_batch"] = o.batch > 0 ? int64_t(o.batch) : SessionOptions{}.n_batch;  // the prefill batch in effect
       j["n_prompt"] = r.n_prompt;
       j["n_gen"] = r.n_gen;
       j["test"] = r.name;

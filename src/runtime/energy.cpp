@@ -10,7 +10,6 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <regex>
 #include <set>
 #include <system_error>
 
@@ -90,6 +89,27 @@ bool zone_path_less(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
+// A zone directory name: "intel-rapl:N" or "amd-rapl:N" with any number of ":M" levels.
+// (Not "intel-rapl-mmio:N", which exposes the same package counter again through MMIO.)
+bool is_zone_dir_name(const std::string& name) {
+  std::string rest;
+  for (const char* prefix : {"intel-rapl:", "amd-rapl:"}) {
+    if (name.rfind(prefix, 0) == 0) rest = name.substr(std::strlen(prefix));
+  }
+  if (rest.empty()) return false;
+  bool digit_expected = true;  // after the prefix and after every ':'
+  for (char c : rest) {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digit_expected = false;
+    } else if (c == ':' && !digit_expected) {
+      digit_expected = true;
+    } else {
+      return false;
+    }
+  }
+  return !digit_expected;
+}
+
 }  // namespace
 
 const char* energy_domain_name(EnergyDomain domain) {
@@ -147,7 +167,6 @@ void EnergyMeter::discover() {
   // Zone directories: intel-rapl:N, intel-rapl:N:M, amd-rapl:N... Real sysfs lists every
   // zone at the top level (symlinks) and nests sub-zones inside their package; a copy of
   // the tree may only nest them. Walk both and drop duplicates by canonical path.
-  static const std::regex zone_re(R"(^(intel|amd)-rapl:[0-9]+(:[0-9]+)*$)");
   std::vector<std::string> dirs;
   std::set<std::string> seen;
   std::vector<fs::path> pending{fs::path(root_)};
@@ -162,7 +181,7 @@ void EnergyMeter::discover() {
       for (; it != end; it.increment(ec)) {
         if (ec) break;
         const std::string base = it->path().filename().string();
-        if (!std::regex_match(base, zone_re)) continue;
+        if (!is_zone_dir_name(base)) continue;
         std::error_code ec2;
         if (!fs::is_directory(it->path(), ec2)) continue;
         fs::path canon = fs::weakly_canonical(it->path(), ec2);

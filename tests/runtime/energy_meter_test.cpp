@@ -183,3 +183,20 @@ TEST(EnergyMeter, MalformedCountersAreUnavailable) {
   EnergyMeter above_range(fx.root());
   EXPECT_FALSE(above_range.available());
 }
+
+TEST(EnergyMeter, ZoneDirectoryNames) {
+  PowercapFixture fx;
+  fx.add_zone("intel-rapl:0", "package-0", 0, 1000);
+  fx.add_zone("amd-rapl:1", "package-1", 0, 1000);
+  fx.add_zone("intel-rapl:0/intel-rapl:0:12", "dram", 0, 1000);
+  for (const char* not_zone : {"intel-rapl:", "intel-rapl:0:", "intel-rapl::0", "intel-rapl:x", "intel-rapl:0a",
+                               "intel-rapl-mmio:0", "xintel-rapl:0", "rapl:0"}) {
+    fx.add_zone(not_zone, "package-9", 0, 1000);
+  }
+  EnergyMeter meter(fx.root());
+  ASSERT_TRUE(meter.available()) << meter.unavailable_reason();
+  ASSERT_EQ(meter.zones().size(), 3u);  // in name order: amd-rapl:1, intel-rapl:0, intel-rapl:0:12
+  EXPECT_EQ(meter.zones()[0].name, "package-1");
+  EXPECT_EQ(meter.zones()[1].name, "package-0");
+  EXPECT_EQ(meter.zones()[2].name, "dram");
+}
