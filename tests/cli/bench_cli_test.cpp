@@ -21,9 +21,10 @@ using tern::testing::shell_quote;
 
 namespace {
 
-std::string bench_command(const std::string& extra) {
+std::string bench_command(const std::string& extra, bool bandwidth = false) {
   // -t 1: the test must not depend on how busy the machine's other core is.
-  return shell_quote(TERN_BINARY) + " bench -m " + shell_quote(converted_tiny_a()) + " -p 8 -n 2 -r 2 -t 1 " + extra;
+  return shell_quote(TERN_BINARY) + " bench -m " + shell_quote(converted_tiny_a()) + " -p 8 -n 2 -r 2 -t 1 " +
+         (bandwidth ? "" : "--no-bandwidth ") + extra;
 }
 
 }  // namespace
@@ -41,6 +42,7 @@ TEST(BenchCli, TableWithoutEnergySaysWhy) {
   EXPECT_NE(r.out.find("energy: unavailable (no " + missing + ")"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("peak RSS: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("MB of weights per token x "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("machine reads"), std::string::npos) << "--no-bandwidth\n" << r.out;
   EXPECT_EQ(r.out.find("J/token (package"), std::string::npos) << "no energy figure may be printed\n" << r.out;
   // tiny-a: vocab 1000 x 256 embedding + 2 layers of 755,200 + the final norm.
   EXPECT_NE(r.out.find("1.77 M"), std::string::npos) << r.out;
@@ -56,7 +58,7 @@ TEST(BenchCli, DefaultPowercapRootOnThisMachine) {
 
 TEST(BenchCli, JsonRecords) {
   ASSERT_FALSE(converted_tiny_a().empty());
-  CommandResult r = run_command(bench_command("--json --kv-type f32 --powercap-root /nonexistent"));
+  CommandResult r = run_command(bench_command("--json --kv-type f32 --powercap-root /nonexistent", /*bandwidth=*/true));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j.is_array());
@@ -84,8 +86,15 @@ TEST(BenchCli, JsonRecords) {
     EXPECT_EQ(rec["energy"]["reason"], "energy: unavailable (no /nonexistent)");
   }
   EXPECT_FALSE(j[0].contains("implied_read_gbps"));
-  EXPECT_NEAR(j[1]["implied_read_gbps"].get<double>(),
-              j[1]["weight_bytes_per_token"].get<double>() * j[1]["median_ts"].get<double>() / 1e9, 1e-9);
+  EXPECT_FALSE(j[0].contains("machine_read_gbps"));
+  const double implied = j[1]["implied_read_gbps"].get<double>();
+  EXPECT_NEAR(implied, j[1]["weight_bytes_per_token"].get<double>() * j[1]["median_ts"].get<double>() / 1e9, 1e-9);
+  // The roofline: measured machine bandwidth / bytes per token, and tg's fraction of it.
+  const double machine = j[1]["machine_read_gbps"].get<double>();
+  EXPECT_GT(machine, 0.01);
+  EXPECT_NEAR(j[1]["roofline_ts"].get<double>(), machine * 1e9 / j[1]["weight_bytes_per_token"].get<double>(),
+              1e-9 * j[1]["roofline_ts"].get<double>());
+  EXPECT_NEAR(j[1]["roofline_fraction"].get<double>(), implied / machine, 1e-9);
 }
 
 TEST(BenchCli, EnergyFromFixtureCounterDeltas) {
