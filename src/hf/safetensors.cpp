@@ -66,11 +66,13 @@ std::string StTensor::shape_string() const {
   return s + "]";
 }
 
-void Checkpoint::release_pages(const StTensor& t) const {
+void Checkpoint::release_pages(const StTensor& t, uint64_t from, uint64_t to) const {
   if (find(t.name) != &t) return;  // not one of ours
+  to = std::min<uint64_t>(to, t.data.size());
+  if (from >= to) return;
   static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<uintptr_t>(t.data.data());
-  const uintptr_t end = begin + t.data.size();
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(t.data.data()) + from;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(t.data.data()) + to;
   // Only whole pages inside the tensor: neighbours sharing a page keep it.
   const uintptr_t first = (begin + page - 1) / page * page;
   const uintptr_t last = end / page * page;

@@ -68,7 +68,9 @@ class Checkpoint {
   // (MADV_DONTNEED: the file is re-read if touched again). Streaming conversion calls it
   // after each tensor so the mapped checkpoint does not pile up in the resident set.
   // Only for tensors of this checkpoint (always file mappings, never heap memory).
-  void release_pages(const StTensor& t) const;
+  void release_pages(const StTensor& t) const { release_pages(t, 0, t.data.size()); }
+  // The same for bytes [begin, end) of the tensor (large tensors read in chunks).
+  void release_pages(const StTensor& t, uint64_t begin, uint64_t end) const;
 
  private:
   std::vector<SafetensorsFile> files_;
