@@ -206,6 +206,15 @@ TEST(MalformedBase, ValidFileParses) {
   EXPECT_EQ(f.get_uint("test.block_count"), 2u);
 }
 
+TEST(MalformedBase, Version2IsReadLikeVersion3) {
+  RawFile f = valid();
+  f.version = 2;
+  const auto image = f.encode();
+  const File file = File::parse(image, "v2.gguf");
+  EXPECT_EQ(file.version(), 2u);
+  EXPECT_EQ(file.tensors().size(), 2u);
+}
+
 // Every prefix that cuts into a tensor's data (or anything before it) must be rejected,
 // each with a message naming the in-memory name.
 TEST(MalformedSweep, EveryTruncationIsRejected) {
