@@ -379,6 +379,35 @@ TEST(Convert, ProgressReachesTotal) {
   EXPECT_EQ(last, total);
 }
 
+// A sharded copy of tiny-a (two safetensors files + model.safetensors.index.json) converts
+// to the same tensors as the single file.
+TEST(Convert, ShardedCheckpointGivesTheSameFile) {
+  TempDir dir;
+  const std::string model = dir.copy_model("tiny-a", "sharded");
+  const SafetensorsFile f = SafetensorsFile::open(golden("tiny-a") + "/model.safetensors");
+  std::vector<StEntry> shard[2];
+  nlohmann::json map = nlohmann::json::object();
+  size_t i = 0;
+  for (const StTensor& t : f.tensors()) {
+    const int s = (i++ % 2);
+    shard[s].push_back({t.name, dtype_name(t.dtype), t.shape, std::vector<uint8_t>(t.data.begin(), t.data.end())});
+    map[t.name] = "model-0000" + std::to_string(s + 1) + "-of-00002.safetensors";
+  }
+  fs::remove(model + "/model.safetensors");
+  for (int s = 0; s < 2; ++s) write_bytes(model + "/model-0000" + std::to_string(s + 1) + "-of-00002.safetensors", st_build(shard[s]));
+  write_text(model + "/model.safetensors.index.json", nlohmann::json{{"metadata", {{"total_size", 0}}}, {"weight_map", map}}.dump());
+  convert(golden("tiny-a"), dir.str("single.gguf"), WeightType::TernT2);
+  convert(model, dir.str("sharded.gguf"), WeightType::TernT2);
+  const gguf::File a = gguf::File::open(dir.str("single.gguf"));
+  const gguf::File b = gguf::File::open(dir.str("sharded.gguf"));
+  ASSERT_EQ(a.tensors().size(), b.tensors().size());
+  for (const gguf::TensorInfo& ta : a.tensors()) {
+    const gguf::TensorInfo& tb = b.tensor(ta.name);
+    ASSERT_EQ(ta.nbytes, tb.nbytes);
+    EXPECT_EQ(std::memcmp(ta.data, tb.data, ta.nbytes), 0) << ta.name;
+  }
+}
+
 // ---- bad input -------------------------------------------------------------------------
 
 // Rewrites a safetensors file's header through `edit` (same data section).
