@@ -166,7 +166,7 @@ std::vector<std::string> kernel_names() {
   return names;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, KernelMatmul, ::testing::ValuesIn(kernel_names()),
+INSTANTIATE_TEST_SUITE_P(Kernel, KernelMatmul, ::testing::ValuesIn(kernel_names()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string s = info.param;
                            std::replace(s.begin(), s.end(), '-', '_');
