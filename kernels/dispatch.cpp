@@ -28,8 +28,8 @@ const Kernel& checked(const std::string& name, const std::string& origin) {
                 " (compiled in: " + names(false) + ")");
   }
   if (!k->supported()) {
-    throw Error(origin + ": kernel '" + name + "' is not supported by this CPU; kernels that run here: " +
-                names(true));
+    throw Error(origin + ": kernel '" + name + "' needs " + k->needs +
+                ", which this CPU lacks; kernels that run here: " + names(true));
   }
   return *k;
 }
@@ -68,11 +68,16 @@ const Kernel& select_kernel(std::string* why) {
     if (why != nullptr) *why = std::string("TERN_KERNEL=") + forced;
     return k;
   }
+  std::string skipped;  // better kernels this CPU cannot run, and what they need
   for (const Kernel* k : all_kernels()) {  // best first
-    if (!k->supported()) continue;
+    if (!k->supported()) {
+      skipped += std::string(skipped.empty() ? "" : ", ") + k->name + " needs " + k->needs;
+      continue;
+    }
     if (why != nullptr) {
-      *why = std::string(k->name) + ": " + k->description +
-             (k == all_kernels().front() ? "; highest priority" : "; highest priority this CPU supports");
+      const std::string present = std::string(k->needs) == "nothing" ? "portable" : std::string(k->needs) + " present";
+      *why = std::string(k->name) + ": " + present + ", highest priority" +
+             (skipped.empty() ? std::string() : " this CPU supports (" + skipped + ")");
     }
     return *k;
   }

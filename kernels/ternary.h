@@ -82,6 +82,8 @@ struct Kernel {
 
   // Rows per tile: row ranges that start at multiples of this waste no work.
   int row_tile = 1;
+  // The CPU feature supported() checks, for messages: "AVX2", "NEON", "NEON dotprod".
+  const char* needs = "";
 };
 
 // Runs kernel.matmul over all rows of w, split across `pool` (nullptr: this thread) in

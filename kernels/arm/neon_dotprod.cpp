@@ -56,6 +56,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kNeonDotprodKernel = {"neon-dotprod", "NEON 2-bit unpack + sdot (ARMv8.2 dotprod)", supported, 40,
-                                   prepare, matmul, 2};
+                                   prepare, matmul, 2, "NEON dotprod"};
 
 }  // namespace tern::kernels

@@ -87,6 +87,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kNeonLutKernel = {"neon-lut", "NEON tbl lookup tables (TL style) over 16-row transposed blocks",
-                               supported, 10, prepare, matmul, kRows};
+                               supported, 10, prepare, matmul, kRows, "NEON"};
 
 }  // namespace tern::kernels

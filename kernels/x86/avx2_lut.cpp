@@ -129,6 +129,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kAvx2LutKernel = {"avx2-lut", "AVX2 pshufb lookup tables (TL style) over 16-row transposed blocks",
-                               supported, 10, prepare, matmul, kRows};
+                               supported, 10, prepare, matmul, kRows, "AVX2"};
 
 }  // namespace tern::kernels
