@@ -8,7 +8,7 @@ scripts/install-deps.sh); libopenblas0-openmp makes torch's CPU matmuls ~25x fas
 the reference BLAS. Run with /usr/bin/python3 (Debian's torch).
 
   train_demo.py prepare  --work /work/demo-data          # split, BPE tokenizer, token ids
-  train_demo.py train    --work /work/demo-data --minutes 65
+  train_demo.py train    --work /work/demo-data --minutes 55 --threads 1
   train_demo.py export   --work /work/demo-data --out /work/demo-hf
   train_demo.py sample   --work /work/demo-data --prompt "It was"
 
@@ -472,7 +472,7 @@ if __name__ == "__main__":
     p.add_argument("--chat-samples", type=int, default=40000)
     p = sub.add_parser("train")
     p.add_argument("--work", default="/work/demo-data")
-    p.add_argument("--minutes", type=float, default=65)
+    p.add_argument("--minutes", type=float, default=55)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--layers", type=int, default=6)
