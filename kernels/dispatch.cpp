@@ -91,6 +91,9 @@ void matmul_threaded(const Kernel& kernel, const TernaryMatrix& w, const Prepare
                 std::to_string(acts.kp) + " but the weight needs " + std::to_string(t2_padded_k(w.k)) +
                 " (k = " + std::to_string(w.k) + ")");
   }
+  if (static_cast<int64_t>(acts.sums.size()) < acts.n_tokens) {  // every prepare() fills sums
+    throw Error(std::string("matmul (") + kernel.name + "): activations were not prepared (call kernel.prepare)");
+  }
   if (acts.n_tokens > 1 && ldy < w.rows) {
     throw Error("matmul: output stride " + std::to_string(ldy) + " is smaller than the row count " +
                 std::to_string(w.rows));

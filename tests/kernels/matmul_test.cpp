@@ -182,7 +182,23 @@ TEST(KernelMatmulThreaded, RejectsMismatchedPadding) {
   acts.kp = 256;  // the weight needs 128
   acts.q = q.data();
   int32_t y = 0;
+  select_kernel().prepare(acts);
   EXPECT_THROW(matmul_threaded(select_kernel(), TernaryMatrix{packed.data(), 1, 128}, acts, &y, 1, nullptr), Error);
+}
+
+TEST(KernelMatmulThreaded, RejectsUnpreparedActivations) {
+  const std::vector<int8_t> t(128, 1);
+  const auto packed = pack_t2(t.data(), 1, 128);
+  std::vector<int8_t> q(128, 3);
+  PreparedActs acts;
+  acts.n_tokens = 1;
+  acts.kp = 128;
+  acts.q = q.data();
+  int32_t y = 0;
+  EXPECT_THROW(matmul_threaded(select_kernel(), TernaryMatrix{packed.data(), 1, 128}, acts, &y, 1, nullptr), Error);
+  select_kernel().prepare(acts);
+  matmul_threaded(select_kernel(), TernaryMatrix{packed.data(), 1, 128}, acts, &y, 1, nullptr);
+  EXPECT_EQ(y, 3 * 128);
 }
 
 }  // namespace
