@@ -446,7 +446,9 @@ Value apply_filter(Evaluator& ev, const std::string& name, const Value& v, CallA
     Args a(args, pos, name, {"ensure_ascii", "indent", "separators", "sort_keys"});
     JsonOptions o;
     o.ensure_ascii = a.flag(0, false);
-    o.indent = static_cast<int>(std::clamp<int64_t>(a.integer(1, -1), -1, 64));
+    // indent=None: one line; any integer (even negative, as in Python) breaks lines.
+    const Value* ind = a.get(1);
+    o.indent = (ind && !ind->is_none()) ? static_cast<int>(std::clamp<int64_t>(a.integer(1, 0), 0, 64)) : -1;
     o.sort_keys = a.flag(3, false);
     if (const Value* sep = a.get(2); sep && !sep->is_none()) {
       if (!sep->is_list() || sep->items().size() != 2 || !sep->items()[0].is_string() || !sep->items()[1].is_string())

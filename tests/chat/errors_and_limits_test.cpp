@@ -152,3 +152,16 @@ TEST(ChatText, ExtraContextAndGenerationFlag) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ChatText, TojsonIndentFollowsPythonJsonDumps) {
+  auto render = [](const std::string& tpl) { return tern::ChatTemplate(tpl).render(nlohmann::json::array(), false); };
+  EXPECT_EQ(render("{{ [1, [2], {}] | tojson }}"), "[1, [2], {}]");
+  EXPECT_EQ(render("{{ [1, [2]] | tojson(indent=2) }}"), "[\n  1,\n  [\n    2\n  ]\n]");
+  EXPECT_EQ(render("{{ [1, [2]] | tojson(indent=-1) }}"), "[\n1,\n[\n2\n]\n]");  // Python: ' ' * -1 == ''
+  EXPECT_EQ(render("{{ {'a': 'é\"'} | tojson(ensure_ascii=true) }}"), "{\"a\": \"\\u00e9\\\"\"}");
+  EXPECT_EQ(render("{{ {'a': 1, 'b': 2} | tojson(separators=(',', ':')) }}"), "{\"a\":1,\"b\":2}");
+}
+
+}  // namespace
