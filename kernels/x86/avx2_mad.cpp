@@ -23,8 +23,7 @@ namespace {
 
 constexpr int kRowsPerPass = 4;
 constexpr int64_t kGroupsPerWiden = 8;    // 8 groups x 4 maddubs = 32 per int16 accumulator
-constexpr int64_t kTokenTile = 32;
-constexpr int64_t kPrefetchAhead = 512;  // bytes ahead in each of the 4 row streams        // tokens whose activations stay in L2 per row block
+constexpr int64_t kTokenTile = 32;        // tokens whose activations stay in L2 per row block
 
 inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
