@@ -139,7 +139,9 @@ TEST(Llama3Tokenizer, OneMegabyteOfOneCharacterIsFastAndExact) {
     std::vector<int32_t> ids = t.encode(text);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EXPECT_EQ(t.decode_bytes(ids), text) << "unit " << unit;
-    EXPECT_LT(secs, 20.0) << "unit " << unit;  // generous for ASan; release takes well under a second
+    // Release: ~0.3 s CPU each; ASan+UBSan on a loaded 2-core machine: up to ~20 s. A
+    // quadratic BPE would take hours on 1 MiB, so this bound still catches it.
+    EXPECT_LT(secs, 90.0) << "unit " << unit;
     std::printf("1 MiB of '%s': %zu ids in %.3f s\n", unit == "\n" ? "\\n" : unit.c_str(), ids.size(), secs);
     EXPECT_LT(ids.size(), text.size() / 2 + 2) << "unit " << unit;  // merges happened
   }
