@@ -41,6 +41,10 @@ class ProgressBar {
  public:
   ProgressBar() : start_(std::chrono::steady_clock::now()) {}
   void update(const tern::ConvertProgress& p) {
+    // At most ~20 redraws a second, but always the last one.
+    const auto now = std::chrono::steady_clock::now();
+    if (drawn_ && p.bytes_done < p.bytes_total && now - last_ < std::chrono::milliseconds(50)) return;
+    last_ = now;
     const double frac = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double eta = frac > 0.001 ? secs * (1 - frac) / frac : 0;
@@ -60,6 +64,7 @@ class ProgressBar {
 
  private:
   std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
   bool drawn_ = false;
 };
 
