@@ -1,0 +1,261 @@
+#include "server/server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include "server/chat_prompt.h"
+#include "server/job.h"
+#include "server/metrics.h"
+#include "server/request_parse.h"
+#include "server/scheduler.h"
+#include "tern/chat_template.h"
+#include "tern/error.h"
+#include "tern/tokenizer.h"
+
+namespace tern::server {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json error_body(const std::string& message, const std::string& type, const std::string& param = "") {
+  return {{"error", {{"message", message}, {"type", type}, {"param", param.empty() ? json(nullptr) : json(param)},
+                     {"code", nullptr}}}};
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = "") {
+  res.status = status;
+  const char* type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+  res.set_content(error_body(message, type, param).dump(), "application/json");
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+json usage(const GenResult& r) {
+  return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens},
+          {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+}
+
+}  // namespace
+
+struct Server::Impl {
+  std::shared_ptr<const Model> model;
+  ServerOptions opt;
+  const tok::Tokenizer* tok = nullptr;
+  ChatTemplate chat_template;
+  std::mutex template_mu;  // rendering is cheap; one at a time keeps the template code single-threaded
+  std::unique_ptr<Scheduler> scheduler;
+  Metrics metrics;
+  httplib::Server http;
+  std::atomic<uint64_t> next_id{1};
+  int bound_port = -1;
+
+  Impl(std::shared_ptr<const Model> m, ServerOptions o)
+      : model(std::move(m)), opt(std::move(o)), chat_template(ChatTemplate::from_model(opt.chat_template)) {
+    tok = model->tokenizer();
+    if (!tok) throw Error(model->path() + ": the model has no tokenizer (tokenizer.ggml.*); the server needs one");
+    if (opt.model_id.empty()) opt.model_id = std::filesystem::path(model->path()).stem().string();
+    scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, opt.parallel, opt.max_queue);
+    routes();
+  }
+
+  void routes() {
+    http.set_payload_max_length(opt.max_body);
+    // Enough handler threads for every slot, every queued request and a few probes, so a
+    // request that reaches the queue is never stuck behind httplib's own thread pool.
+    const size_t threads = static_cast<size_t>(opt.parallel) + opt.max_queue + 4;
+    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http.set_read_timeout(30, 0);
+    http.set_write_timeout(30, 0);
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      std::string msg = res.status == 413 ? "request body too large" : res.status == 404 ? "no such route" : "error";
+      res.set_content(error_body(msg, "invalid_request_error").dump(), "application/json");
+    });
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      static const char* known[] = {"/health", "/v1/models", "/metrics", "/v1/chat/completions", "/v1/completions"};
+      std::string endpoint = "other";
+      for (const char* k : known)
+        if (req.path == k) endpoint = k;
+      metrics.count_request(endpoint, res.status);
+    });
+    http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"status":"ok"})", "application/json");
+    });
+    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+      json m = {{"object", "list"},
+                {"data", json::array({{{"id", opt.model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "tern"}}})}};
+      res.set_content(m.dump(), "application/json");
+    });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics.render(*scheduler), "text/plain; version=0.0.4");
+    });
+    http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      complete(req, res, /*chat=*/true);
+    });
+    http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      complete(req, res, /*chat=*/false);
+    });
+  }
+
+  void complete(const httplib::Request& req, httplib::Response& res, bool chat) {
+    ParsedRequest p;
+    try {
+      ParseLimits limits;
+      limits.model_id = opt.model_id;
+      limits.max_tokens_cap = opt.max_tokens_cap;
+      p = parse_request(req.body, chat, limits);
+      if (chat) {
+        std::lock_guard<std::mutex> lock(template_mu);
+        p.gen.prompt = chat_prompt_ids(chat_template, *tok, p.messages);
+      } else {
+        p.gen.prompt = text_prompt_ids(*tok, p.prompt);
+      }
+      if (p.gen.prompt.empty()) throw HttpError(400, "the prompt is empty", chat ? "messages" : "prompt");
+      const int64_t n_prompt = static_cast<int64_t>(p.gen.prompt.size());
+      const int64_t room = scheduler->n_ctx() - n_prompt;
+      if (room < 1) {
+        throw HttpError(400, "the prompt is " + std::to_string(n_prompt) + " tokens; the context holds " +
+                                 std::to_string(scheduler->n_ctx()), chat ? "messages" : "prompt");
+      }
+      if (p.max_tokens && *p.max_tokens > room) {
+        throw HttpError(400, "prompt (" + std::to_string(n_prompt) + " tokens) + max_tokens (" +
+                                 std::to_string(*p.max_tokens) + ") exceeds the context of " +
+                                 std::to_string(scheduler->n_ctx()), "max_tokens");
+      }
+      p.gen.max_tokens = p.max_tokens ? *p.max_tokens : std::min({opt.default_max_tokens, opt.max_tokens_cap, room});
+    } catch (const HttpError& e) {
+      return send_error(res, e.status, e.what(), e.param);
+    } catch (const Error& e) {  // template or tokenizer refused the input
+      return send_error(res, 400, e.what(), chat ? "messages" : "prompt");
+    }
+
+    auto job = std::make_shared<Job>(std::move(p.gen));
+    if (!scheduler->submit(job)) {
+      return send_error(res, 429, "all " + std::to_string(opt.parallel) + " slots are busy and the queue (" +
+                                      std::to_string(opt.max_queue) + ") is full; retry later");
+    }
+    const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id.fetch_add(1));
+    const int64_t created = unix_now();
+    if (p.stream) {
+      stream(res, job, chat, id, created);
+    } else {
+      whole(res, job, chat, id, created);
+    }
+  }
+
+  void whole(httplib::Response& res, const std::shared_ptr<Job>& job, bool chat, const std::string& id, int64_t created) {
+    std::string text, piece;
+    while (!job->wait(piece, std::chrono::milliseconds(200))) text += piece;
+    text += piece;
+    const GenResult r = job->result();
+    if (r.finish_reason == "error") return send_error(res, 500, "generation failed: " + r.error);
+    json choice = {{"index", 0}};
+    if (chat) {
+      choice["message"] = {{"role", "assistant"}, {"content", text}};
+    } else {
+      choice["text"] = text;
+    }
+    choice["finish_reason"] = r.finish_reason;
+    json body = {{"id", id},
+                 {"object", chat ? "chat.completion" : "text_completion"},
+                 {"created", created},
+                 {"model", opt.model_id},
+                 {"choices", json::array({choice})},
+                 {"usage", usage(r)}};
+    res.set_content(body.dump(), "application/json");
+  }
+
+  json chunk(bool chat, const std::string& id, int64_t created, const std::string* text, const json& finish) const {
+    json choice = {{"index", 0}};
+    if (chat) {
+      choice["delta"] = text ? json{{"content", *text}} : json::object();
+    } else {
+      choice["text"] = text ? *text : std::string();
+    }
+    choice["finish_reason"] = finish;
+    return {{"id", id},
+            {"object", chat ? "chat.completion.chunk" : "text_completion"},
+            {"created", created},
+            {"model", opt.model_id},
+            {"choices", json::array({choice})}};
+  }
+
+  // Server-sent events. The provider runs on this request's handler thread and only waits
+  // on the job (with a timeout), so a slow client slows only itself; a failed write or a
+  // closed socket cancels the job and frees its slot.
+  void stream(httplib::Response& res, std::shared_ptr<Job> job, bool chat, std::string id, int64_t created) {
+    auto started = std::make_shared<bool>(false);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, job, chat, id, created, started](size_t, httplib::DataSink& sink) {
+          auto send = [&](const json& j) {
+            const std::string line = "data: " + j.dump() + "\n\n";
+            return sink.write(line.data(), line.size());
+          };
+          if (!*started) {
+            *started = true;
+            if (chat) {
+              json first = chunk(chat, id, created, nullptr, nullptr);
+              first["choices"][0]["delta"] = {{"role", "assistant"}, {"content", ""}};
+              if (!send(first)) return job->cancel(), false;
+            }
+          }
+          std::string piece;
+          const bool done = job->wait(piece, std::chrono::milliseconds(100));
+          if (!sink.is_writable()) return job->cancel(), false;
+          if (!piece.empty() && !send(chunk(chat, id, created, &piece, nullptr))) return job->cancel(), false;
+          if (!done) return true;
+          const GenResult r = job->result();
+          if (r.finish_reason == "error") {
+            send(error_body("generation failed: " + r.error, "server_error"));
+          } else {
+            json last = chunk(chat, id, created, nullptr, r.finish_reason);
+            last["usage"] = usage(r);
+            send(last);
+          }
+          static const std::string kDone = "data: [DONE]\n\n";
+          sink.write(kDone.data(), kDone.size());
+          sink.done();
+          return true;
+        },
+        [job](bool) { job->cancel(); });  // harmless after the end; frees the slot if the client left
+  }
+};
+
+Server::Server(std::shared_ptr<const Model> model, ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(model), std::move(options))) {}
+
+Server::~Server() {
+  stop();
+}
+
+int Server::bind() {
+  Impl& d = *impl_;
+  if (d.opt.port == 0) {
+    d.bound_port = d.http.bind_to_any_port(d.opt.host);
+  } else if (d.http.bind_to_port(d.opt.host, d.opt.port)) {
+    d.bound_port = d.opt.port;
+  }
+  if (d.bound_port <= 0) {
+    throw Error("serve: cannot listen on " + d.opt.host + ":" + std::to_string(d.opt.port) +
+                " (address in use, or not an address of this machine)");
+  }
+  return d.bound_port;
+}
+
+void Server::run() { impl_->http.listen_after_bind(); }
+
+void Server::stop() {
+  if (impl_->http.is_running()) impl_->http.stop();
+}
+
+const std::string& Server::model_id() const { return impl_->opt.model_id; }
+
+}  // namespace tern::server

@@ -1,0 +1,353 @@
+// `tern serve` end to end: the server runs in-process on a free loopback port over the
+// golden tiny model (converted to GGUF into a temp folder) and is driven by a real HTTP
+// client (cpp-httplib). Greedy output is checked against Session + argmax run directly.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/chat_prompt.h"
+#include "server/server.h"
+#include "server/stop_text.h"
+#include "tern/convert.h"
+#include "tern/session.h"
+#include "tern/tokenizer.h"
+
+namespace tern::server {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::shared_ptr<const Model> tiny_model() {
+  static std::shared_ptr<const Model> model = [] {
+    const fs::path dir = fs::temp_directory_path() / ("tern-server-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    ConvertOptions o;
+    o.input_dir = std::string(TERN_SHARED_DIR) + "/golden/tiny-a";
+    o.output_path = (dir / "tiny-a.gguf").string();
+    convert_hf_to_gguf(o);
+    auto m = Model::load(o.output_path);
+    fs::remove_all(dir);  // the mapping stays valid after the unlink
+    return m;
+  }();
+  return model;
+}
+
+SessionOptions session_opts() {
+  SessionOptions s;
+  s.n_ctx = 256;
+  s.n_threads = 1;
+  s.kv_type = KvType::F32;
+  return s;
+}
+
+// A server on its own thread, stopped and joined by the destructor.
+struct RunningServer {
+  std::unique_ptr<Server> server;
+  std::thread thread;
+  int port = 0;
+  explicit RunningServer(ServerOptions o) {
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.session = session_opts();
+    o.model_id = "tiny";
+    server = std::make_unique<Server>(tiny_model(), o);
+    port = server->bind();
+    thread = std::thread([this] { server->run(); });
+    httplib::Client c("127.0.0.1", port);
+    for (int i = 0; i < 200; ++i) {  // until listening (at most ~2 s)
+      if (auto r = c.Get("/health"); r && r->status == 200) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~RunningServer() {
+    server->stop();
+    thread.join();
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(30, 0);
+    c.set_connection_timeout(5, 0);
+    return c;
+  }
+};
+
+RunningServer& shared_server() {
+  static RunningServer s([] {
+    ServerOptions o;
+    o.parallel = 4;
+    o.max_queue = 8;
+    o.max_body = 4096;
+    o.max_tokens_cap = 100;
+    return o;
+  }());
+  return s;
+}
+
+// The greedy continuation `tern run` computes: Session, argmax (first on ties), up to n
+// tokens or the end-of-generation token.
+std::string greedy_reference(const std::vector<int32_t>& prompt, int n, int* generated) {
+  auto model = tiny_model();
+  const tok::Tokenizer& tok = *model->tokenizer();
+  Session s(model, session_opts());
+  std::span<const float> logits = s.eval(prompt);
+  std::vector<int32_t> out;
+  for (int i = 0; i < n; ++i) {
+    size_t best = 0;
+    for (size_t j = 1; j < logits.size(); ++j)
+      if (logits[j] > logits[best]) best = j;
+    const int32_t id = static_cast<int32_t>(best);
+    if (tok.is_eog(id)) break;
+    out.push_back(id);
+    logits = s.eval(std::span<const int32_t>(&id, 1));
+  }
+  *generated = static_cast<int>(out.size());
+  return tok.decode(out, tok::Special::kSkip);
+}
+
+json post(const RunningServer& srv, const std::string& path, const json& body, int* status) {
+  auto c = srv.client();
+  auto r = c.Post(path.c_str(), body.dump(), "application/json");
+  if (!r) {
+    *status = -1;
+    return {};
+  }
+  *status = r->status;
+  return json::parse(r->body, nullptr, false);
+}
+
+// Concatenated content of an SSE stream; checks the framing on the way.
+std::string read_stream(const std::string& body, bool chat, std::string* finish, int* completion_tokens) {
+  std::string text;
+  size_t pos = 0;
+  bool done = false;
+  while (pos < body.size()) {
+    const size_t end = body.find("\n\n", pos);
+    EXPECT_NE(end, std::string::npos) << "event not terminated by a blank line";
+    if (end == std::string::npos) break;
+    const std::string event = body.substr(pos, end - pos);
+    pos = end + 2;
+    EXPECT_EQ(event.rfind("data: ", 0), 0u) << event;
+    const std::string data = event.substr(6);
+    EXPECT_FALSE(done) << "event after [DONE]";
+    if (data == "[DONE]") {
+      done = true;
+      continue;
+    }
+    const json j = json::parse(data);
+    const json& ch = j["choices"][0];
+    if (chat) {
+      text += ch["delta"].value("content", "");
+    } else {
+      text += ch.value("text", "");
+    }
+    if (!ch["finish_reason"].is_null()) {
+      *finish = ch["finish_reason"];
+      *completion_tokens = j["usage"]["completion_tokens"];
+    }
+  }
+  EXPECT_TRUE(done) << "no data: [DONE]";
+  return text;
+}
+
+const char* kPrompt = "The quick brown fox";
+
+TEST(Server, HealthAndModels) {
+  auto c = shared_server().client();
+  auto h = c.Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  auto m = c.Get("/v1/models");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_EQ(json::parse(m->body)["data"][0]["id"], "tiny");
+}
+
+TEST(Server, CompletionGreedyEqualsSessionArgmax) {
+  const auto ids = text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
+  int n_ref = 0;
+  const std::string ref = greedy_reference(ids, 20, &n_ref);
+  int status = 0;
+  json r = post(shared_server(), "/v1/completions",
+                {{"model", "tiny"}, {"prompt", kPrompt}, {"max_tokens", 20}, {"temperature", 0}}, &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  EXPECT_EQ(r["choices"][0]["text"], ref);
+  EXPECT_EQ(r["usage"]["completion_tokens"], n_ref);
+  EXPECT_EQ(r["usage"]["prompt_tokens"], static_cast<int>(ids.size()));
+  EXPECT_EQ(r["choices"][0]["finish_reason"], n_ref == 20 ? "length" : "stop");
+}
+
+TEST(Server, ChatGreedyAloneAndWithThreeOthers) {
+  const json messages = json::array({{{"role", "user"}, {"content", "Hello there"}}});
+  auto model = tiny_model();
+  const nlohmann::ordered_json om = nlohmann::ordered_json::parse(messages.dump());
+  const auto ids = chat_prompt_ids(ChatTemplate::from_model(std::nullopt), *model->tokenizer(), om);
+  int n_ref = 0;
+  const std::string ref = greedy_reference(ids, 24, &n_ref);
+  const json body = {{"messages", messages}, {"max_tokens", 24}, {"temperature", 0}};
+  int status = 0;
+  json alone = post(shared_server(), "/v1/chat/completions", body, &status);
+  ASSERT_EQ(status, 200) << alone.dump();
+  EXPECT_EQ(alone["choices"][0]["message"]["content"], ref);
+  EXPECT_EQ(alone["usage"]["completion_tokens"], n_ref);
+  // The same request four times at once (other slots busy with the same work).
+  std::vector<std::future<std::pair<int, json>>> futures;
+  for (int i = 0; i < 4; ++i) {
+    futures.push_back(std::async(std::launch::async, [&] {
+      int st = 0;
+      json j = post(shared_server(), "/v1/chat/completions", body, &st);
+      return std::make_pair(st, j);
+    }));
+  }
+  for (auto& f : futures) {
+    auto [st, j] = f.get();
+    ASSERT_EQ(st, 200) << j.dump();
+    EXPECT_EQ(j["choices"][0]["message"]["content"], ref);
+  }
+}
+
+TEST(Server, StreamingMatchesNonStreaming) {
+  for (bool chat : {true, false}) {
+    json body = {{"max_tokens", 16}, {"temperature", 0}};
+    if (chat) {
+      body["messages"] = json::array({{{"role", "user"}, {"content", "Tell me"}}});
+    } else {
+      body["prompt"] = kPrompt;
+    }
+    const char* path = chat ? "/v1/chat/completions" : "/v1/completions";
+    int status = 0;
+    json whole = post(shared_server(), path, body, &status);
+    ASSERT_EQ(status, 200);
+    body["stream"] = true;
+    auto c = shared_server().client();
+    auto r = c.Post(path, body.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_NE(r->get_header_value("Content-Type").find("text/event-stream"), std::string::npos);
+    std::string finish;
+    int completion = -1;
+    const std::string text = read_stream(r->body, chat, &finish, &completion);
+    const json& choice = whole["choices"][0];
+    EXPECT_EQ(text, chat ? choice["message"]["content"] : choice["text"]);
+    EXPECT_EQ(finish, choice["finish_reason"]);
+    EXPECT_EQ(completion, whole["usage"]["completion_tokens"]);
+  }
+}
+
+TEST(Server, StopStringCutsTheReply) {
+  int status = 0;
+  json free_run = post(shared_server(), "/v1/completions", {{"prompt", kPrompt}, {"max_tokens", 30}, {"temperature", 0}}, &status);
+  ASSERT_EQ(status, 200);
+  const std::string text = free_run["choices"][0]["text"];
+  if (text.size() < 6) GTEST_SKIP() << "greedy reply too short to pick a stop string";
+  const std::string stop = text.substr(3, 2);
+  json cut = post(shared_server(), "/v1/completions",
+                  {{"prompt", kPrompt}, {"max_tokens", 30}, {"temperature", 0}, {"stop", json::array({stop})}}, &status);
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(cut["choices"][0]["text"], text.substr(0, text.find(stop)));
+  EXPECT_EQ(cut["choices"][0]["finish_reason"], "stop");
+}
+
+TEST(Server, SeededSamplingIsReproducible) {
+  const json body = {{"prompt", kPrompt}, {"max_tokens", 12}, {"temperature", 0.9}, {"top_k", 20}, {"seed", 42}};
+  int s1 = 0, s2 = 0;
+  json a = post(shared_server(), "/v1/completions", body, &s1);
+  json b = post(shared_server(), "/v1/completions", body, &s2);
+  ASSERT_EQ(s1, 200);
+  ASSERT_EQ(s2, 200);
+  EXPECT_EQ(a["choices"][0]["text"], b["choices"][0]["text"]);
+}
+
+TEST(Server, BadRequestsGetTheRightStatus) {
+  auto c = shared_server().client();
+  auto bad_json = c.Post("/v1/chat/completions", "{\"messages\": [", "application/json");
+  ASSERT_TRUE(bad_json);
+  EXPECT_EQ(bad_json->status, 400);
+  int status = 0;
+  json r = post(shared_server(), "/v1/chat/completions", {{"messages", json::array({{{"role", "user"}, {"content", 5}}})}}, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("messages[0].content"), std::string::npos) << r.dump();
+  r = post(shared_server(), "/v1/completions", {{"prompt", "x"}, {"temperature", "hot"}}, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(r["error"]["param"], "temperature");
+  r = post(shared_server(), "/v1/completions", {{"model", "gpt-4"}, {"prompt", "x"}}, &status);
+  EXPECT_EQ(status, 404);
+  r = post(shared_server(), "/v1/completions", {{"prompt", "x"}, {"n", 2}}, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(r["error"]["param"], "n");
+  r = post(shared_server(), "/v1/completions", {{"prompt", "x"}, {"max_tokens", 101}}, &status);  // cap is 100
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(r["error"]["param"], "max_tokens");
+  // Longer than the 256-token context.
+  std::string long_prompt;
+  for (int i = 0; i < 300; ++i) long_prompt += "word ";
+  r = post(shared_server(), "/v1/completions", {{"prompt", long_prompt}, {"max_tokens", 4}}, &status);
+  EXPECT_EQ(status, 400);
+  auto big = c.Post("/v1/completions", std::string(5000, ' '), "application/json");  // max_body 4096
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  auto none = c.Get("/v1/nothing");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+}
+
+TEST(Server, FullQueueAnswers429) {
+  ServerOptions o;
+  o.parallel = 1;
+  o.max_queue = 0;  // nothing may wait: every request finds the queue full
+  RunningServer srv(o);
+  int status = 0;
+  json r = post(srv, "/v1/completions", {{"prompt", "x"}, {"max_tokens", 2}}, &status);
+  EXPECT_EQ(status, 429);
+  EXPECT_EQ(r["error"]["type"], "rate_limit_error");
+}
+
+TEST(Server, DisconnectedStreamFreesItsSlot) {
+  ServerOptions o;
+  o.parallel = 1;
+  o.max_queue = 4;
+  RunningServer srv(o);
+  auto c = srv.client();
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.body = json{{"prompt", kPrompt}, {"max_tokens", 200}, {"temperature", 0}, {"stream", true}}.dump();
+  req.set_header("Content-Type", "application/json");
+  int chunks = 0;
+  req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return ++chunks < 2; };  // hang up
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  c.send(req, res, err);
+  // The slot must be free again: a new request completes.
+  int status = 0;
+  json r = post(srv, "/v1/completions", {{"prompt", kPrompt}, {"max_tokens", 3}, {"temperature", 0}}, &status);
+  EXPECT_EQ(status, 200) << r.dump();
+  auto m = srv.client().Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("tern_requests_total{endpoint=\"/v1/completions\",status=\"200\"}"), std::string::npos);
+  EXPECT_NE(m->body.find("tern_active_slots"), std::string::npos);
+}
+
+TEST(StopText, HoldsBackOnlyPossibleStarts) {
+  StopText s({"END"});
+  EXPECT_EQ(s.push("abcE"), "abc");
+  EXPECT_EQ(s.push("Nx"), "ENx");
+  EXPECT_EQ(s.push("yyEN"), "yy");
+  EXPECT_EQ(s.push("Dzz"), "");
+  EXPECT_TRUE(s.matched());
+  StopText t({"ab", "zzz"});
+  EXPECT_EQ(t.push("zz"), "");
+  EXPECT_EQ(t.flush(), "zz");
+}
+
+}  // namespace
+}  // namespace tern::server
