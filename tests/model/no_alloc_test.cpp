@@ -12,6 +12,12 @@ namespace {
 std::atomic<long> g_allocations{0};
 }
 
+// GCC (with sanitizers, at -O2) flags free() on memory from this operator new although
+// both sides of the pair are replaced here together.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
