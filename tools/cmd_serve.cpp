@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <thread>
 #include "server/server.h"
 #include "tools/command.h"
@@ -30,9 +31,9 @@ int run_serve(ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   server::Server srv(model, o.server);
   const int port = srv.bind();
-  std::fprintf(stderr, "tern serve: %s on http://%s:%d (%d slot%s, context %lld)\n", srv.model_id().c_str(),
-               o.server.host.c_str(), port, o.server.parallel, o.server.parallel == 1 ? "" : "s",
-               static_cast<long long>(o.server.session.n_ctx));
+  const std::string ctx = o.server.session.n_ctx > 0 ? std::to_string(o.server.session.n_ctx) : "the model's";
+  std::fprintf(stderr, "tern serve: %s on http://%s:%d (%d slot%s, context %s per slot)\n", srv.model_id().c_str(),
+               o.server.host.c_str(), port, o.server.parallel, o.server.parallel == 1 ? "" : "s", ctx.c_str());
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
