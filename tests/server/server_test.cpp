@@ -176,6 +176,7 @@ TEST(Server, CompletionGreedyEqualsSessionArgmax) {
   const auto ids = text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
   int n_ref = 0;
   const std::string ref = greedy_reference(ids, 20, &n_ref);
+  ASSERT_GT(n_ref, 0) << "the reference generated nothing: the comparison would be empty";
   int status = 0;
   json r = post(shared_server(), "/v1/completions",
                 {{"model", "tiny"}, {"prompt", kPrompt}, {"max_tokens", 20}, {"temperature", 0}}, &status);
@@ -193,6 +194,7 @@ TEST(Server, ChatGreedyAloneAndWithThreeOthers) {
   const auto ids = chat_prompt_ids(ChatTemplate::from_model(std::nullopt), *model->tokenizer(), om);
   int n_ref = 0;
   const std::string ref = greedy_reference(ids, 24, &n_ref);
+  ASSERT_GT(n_ref, 0) << "the reference generated nothing: the comparison would be empty";
   const json body = {{"messages", messages}, {"max_tokens", 24}, {"temperature", 0}};
   int status = 0;
   json alone = post(shared_server(), "/v1/chat/completions", body, &status);
