@@ -1,9 +1,13 @@
 // `tern run`: evaluate a prompt and generate tokens.
 //
-//   tern run -m MODEL --ids 984,50,76 -n 32 [--temp 0] [--ignore-eos] [--kv-type f16|f32]
-//            [-t THREADS] [--kernel NAME] [-c CTX] [--dump-logits FILE]
+//   tern run -m MODEL (-p TEXT | -f FILE | --ids 984,50,76) [--chat [-s SYSTEM]] -n 32
+//            [--temp 0 --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed]
+//            [--ignore-eos] [--kv-type f16|f32] [-t THREADS] [--kernel NAME] [-c CTX]
+//            [--dump-logits FILE]
 //
-// Prints the generated ids (comma-separated) on stdout and timing on stderr. With
+// A text prompt streams the generated text on stdout; an --ids prompt prints the generated
+// ids (comma-separated). Timing goes to stderr. --chat renders the prompt as one user
+// message through the model's chat template (fallback: Llama 3's, said on stderr). With
 // --dump-logits it writes little-endian float32 [rows x n_vocab]: one row per prompt id,
 // then one per generated id (each generated token is evaluated too, so rows = prompt +
 // generated; with -n 0 exactly one row per id).
@@ -26,22 +30,25 @@
 #include "tern/model.h"
 #include "tern/session.h"
 #include "tern/tokenizer.h"
+#include "tern/chat_template.h"
+#include "tern/sampler.h"
 #include "tools/command.h"
+#include "tools/conversation.h"
+#include "tools/model_flags.h"
 
 namespace tern::cli {
 namespace {
 
 struct RunOptions {
-  std::string model;
+  ModelFlags model;
+  SamplerConfig sampling;
   std::string ids;  // comma-separated prompt ids
+  std::string prompt;       // -p
+  std::string prompt_file;  // -f
+  bool chat = false;
+  std::string system;
   int n_predict = 32;
-  float temp = 0.0f;
   bool ignore_eos = false;
-  std::string kv_type = "f16";
-  int threads = 0;
-  std::string kernel;
-  int64_t ctx = 0;
-  int64_t batch = 64;
   std::string dump_logits;
 };
 
@@ -64,10 +71,38 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   return ids;
 }
 
-// The prompt as ids. (Text prompts and chat templates come in here.)
-std::vector<int32_t> prompt_ids(const RunOptions& o) {
-  if (o.ids.empty()) throw Error("no prompt: give --ids");
-  return parse_ids(o.ids);
+std::string read_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::string text;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
+// The prompt as ids: given directly (--ids), or text (-p / -f) tokenized plainly (BOS if
+// the model wants one, special-token text kept as text) or, with --chat, rendered as one
+// user turn through the model's chat template (special tokens parsed).
+std::vector<int32_t> prompt_ids(const RunOptions& o, const Model& model) {
+  const int given = (o.ids.empty() ? 0 : 1) + (o.prompt.empty() ? 0 : 1) + (o.prompt_file.empty() ? 0 : 1);
+  if (given != 1) throw Error("give exactly one prompt: -p TEXT, -f FILE or --ids 1,2,3");
+  if (!o.ids.empty()) {
+    if (o.chat) throw Error("--chat needs a text prompt (-p or -f), not --ids");
+    return parse_ids(o.ids);
+  }
+  const std::string text = o.prompt_file.empty() ? o.prompt : read_file(o.prompt_file);
+  const tok::Tokenizer& tokenizer = require_tokenizer(model);
+  if (!o.chat) return tokenizer.encode(text, tokenizer.add_bos(), /*parse_special=*/false);
+  ChatTemplate tmpl = ChatTemplate::from_model(model_chat_template(model));
+  if (tmpl.used_fallback()) {
+    std::fprintf(stderr, "tern run: %s has no chat template; using the Llama 3 fallback template\n", model.path().c_str());
+  }
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
+  messages.push_back({{"role", "user"}, {"content", text}});
+  return render_chat_ids(tokenizer, tmpl, messages);
 }
 
 // Writes logits rows to a file as raw little-endian float32.
@@ -104,23 +139,13 @@ class LogitsDump {
   uint64_t rows_written_ = 0;
 };
 
-// The next token from the last position's logits. Greedy (first index on ties); the
-// sampler (temperature, top-k, ...) plugs in here.
-int32_t pick_next(std::span<const float> logits, const RunOptions& o) {
-  if (o.temp != 0.0f) throw Error("--temp " + std::to_string(o.temp) + ": only greedy decoding (--temp 0) is available in this build");
-  size_t best = 0;
-  for (size_t i = 1; i < logits.size(); ++i)
-    if (logits[i] > logits[best]) best = i;
-  return static_cast<int32_t>(best);
-}
-
 struct RunStats {
   int64_t prompt_tokens = 0, generated = 0;
   double prompt_seconds = 0, gen_seconds = 0;
 };
 
 // Evaluates the prompt, then generates up to o.n_predict tokens, calling on_token for each.
-RunStats generate(Session& session, const std::vector<int32_t>& prompt, const RunOptions& o,
+RunStats generate(Session& session, Sampler& sampler, const std::vector<int32_t>& prompt, const RunOptions& o,
                   const std::vector<int32_t>& stop_ids, LogitsDump& dump,
                   const std::function<void(int32_t)>& on_token) {
   RunStats st;
@@ -138,7 +163,7 @@ RunStats generate(Session& session, const std::vector<int32_t>& prompt, const Ru
   st.prompt_seconds = sw.seconds();
   sw.restart();
   for (int i = 0; i < o.n_predict; ++i) {
-    const int32_t next = pick_next(logits, o);
+    const int32_t next = sampler.sample(logits);
     on_token(next);
     ++st.generated;
     const bool stop = !o.ignore_eos && std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end();
@@ -157,23 +182,13 @@ RunStats generate(Session& session, const std::vector<int32_t>& prompt, const Ru
 }
 
 int run(const RunOptions& o) {
-  ModelOptions mo;
-  mo.kernel = o.kernel;
-  std::shared_ptr<const Model> model = Model::load(o.model, mo);
-  SessionOptions so;
-  if (o.kv_type == "f16") {
-    so.kv_type = KvType::F16;
-  } else if (o.kv_type == "f32") {
-    so.kv_type = KvType::F32;
-  } else {
-    throw Error("--kv-type: '" + o.kv_type + "' (expected f16 or f32)");
-  }
-  so.n_threads = o.threads;
-  so.n_ctx = o.ctx;
-  so.n_batch = o.batch;
+  std::shared_ptr<const Model> model = Model::load(o.model.model, model_options(o.model));
+  const SessionOptions so = session_options(o.model);
   Session session(model, so);
 
-  const std::vector<int32_t> prompt = prompt_ids(o);
+  const std::vector<int32_t> prompt = prompt_ids(o, *model);
+  Sampler sampler(o.sampling, static_cast<int32_t>(session.n_vocab()));
+  for (int32_t id : prompt) sampler.accept(id);
   std::vector<int32_t> stop_ids;
   if (const tok::Tokenizer* t = model->tokenizer()) {
     if (t->eos() >= 0) stop_ids.push_back(t->eos());
@@ -181,11 +196,20 @@ int run(const RunOptions& o) {
   }
   LogitsDump dump(o.dump_logits);
   bool first = true;
-  const RunStats st = generate(session, prompt, o, stop_ids, dump, [&](int32_t id) {
-    std::printf(first ? "%d" : ",%d", id);
+  const bool text_out = o.ids.empty();
+  std::optional<tok::StreamDecoder> decoder;
+  if (text_out) decoder.emplace(require_tokenizer(*model), tok::Special::kSkip);
+  const RunStats st = generate(session, sampler, prompt, o, stop_ids, dump, [&](int32_t id) {
+    if (text_out) {
+      const std::string piece = decoder->push(id);
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+    } else {
+      std::printf(first ? "%d" : ",%d", id);
+    }
     std::fflush(stdout);
     first = false;
   });
+  if (text_out) std::fputs(decoder->flush().c_str(), stdout);
   std::printf("\n");
   dump.close();
   std::fprintf(stderr,
@@ -197,20 +221,20 @@ int run(const RunOptions& o) {
   return 0;
 }
 
-const bool registered = register_command({"run", "Evaluate a prompt and generate tokens (greedy)",
+const bool registered = register_command({"run", "One prompt in, text (or ids) out; timing on stderr",
     [](CLI::App& sub) {
       auto o = std::make_shared<RunOptions>();
-      sub.add_option("-m,--model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
+      o->sampling.temperature = 0.0f;  // run is greedy unless asked: reproducible by default
+      add_model_flags(sub, o->model);
+      add_sampling_flags(sub, o->sampling);
+      sub.add_option("-p,--prompt", o->prompt, "prompt text");
+      sub.add_option("-f,--file", o->prompt_file, "read the prompt text from FILE")->check(CLI::ExistingFile);
       sub.add_option("--ids", o->ids, "prompt as comma-separated token ids, e.g. 128000,9906,1917");
+      sub.add_flag("--chat", o->chat, "apply the model's chat template to the prompt (one user turn)");
+      sub.add_option("-s,--system", o->system, "system prompt (with --chat)");
       sub.add_option("-n,--n-predict", o->n_predict, "tokens to generate (0: only evaluate the prompt)")
           ->check(CLI::Range(0, 1 << 24));
-      sub.add_option("--temp", o->temp, "temperature (only 0 = greedy for now)");
       sub.add_flag("--ignore-eos", o->ignore_eos, "keep generating after end-of-sequence tokens");
-      sub.add_option("--kv-type", o->kv_type, "KV cache type: f16 (default) or f32 (exact golden semantics)");
-      sub.add_option("-t,--threads", o->threads, "threads (0 = all cores)");
-      sub.add_option("--kernel", o->kernel, "ternary kernel by name (see tern info --kernels)");
-      sub.add_option("-c,--ctx-size", o->ctx, "context length (0 = the model's)");
-      sub.add_option("-b,--batch-size", o->batch, "prompt tokens per batch")->check(CLI::Range(1, 1 << 16));
       sub.add_option("--dump-logits", o->dump_logits,
                      "write float32 logits [rows x n_vocab] of every evaluated position to FILE");
       return [o] { return run(*o); };

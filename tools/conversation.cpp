@@ -24,22 +24,24 @@ void Conversation::reset() {
   sampler_.reset();
 }
 
-// The conversation rendered with the model's template and tokenized with special tokens
-// recognised (the template writes them as text). BOS is added only when the model wants
-// one and the template did not already write it.
+std::vector<int32_t> render_chat_ids(const tok::Tokenizer& tok, const ChatTemplate& chat_template,
+                                     const nlohmann::ordered_json& messages, bool add_generation_prompt) {
+  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+  if (tok.bos() >= 0) extra["bos_token"] = tok.token_text(tok.bos());
+  if (tok.eos() >= 0) extra["eos_token"] = tok.token_text(tok.eos());
+  const std::string text = chat_template.render(messages, add_generation_prompt, extra);
+  std::vector<int32_t> ids = tok.encode(text, /*add_bos=*/false, /*parse_special=*/true);
+  if (tok.add_bos() && tok.bos() >= 0 && (ids.empty() || ids.front() != tok.bos())) {
+    ids.insert(ids.begin(), tok.bos());
+  }
+  return ids;
+}
+
 std::vector<int32_t> Conversation::render_ids(bool add_generation_prompt) const {
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   if (!system_.empty()) all.push_back({{"role", "system"}, {"content", system_}});
   for (const auto& m : messages_) all.push_back(m);
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
-  if (tok_.bos() >= 0) extra["bos_token"] = tok_.token_text(tok_.bos());
-  if (tok_.eos() >= 0) extra["eos_token"] = tok_.token_text(tok_.eos());
-  const std::string text = template_.render(all, add_generation_prompt, extra);
-  std::vector<int32_t> ids = tok_.encode(text, /*add_bos=*/false, /*parse_special=*/true);
-  if (tok_.add_bos() && tok_.bos() >= 0 && (ids.empty() || ids.front() != tok_.bos())) {
-    ids.insert(ids.begin(), tok_.bos());
-  }
-  return ids;
+  return render_chat_ids(tok_, template_, all, add_generation_prompt);
 }
 
 // Renders the prompt and makes it fit with `reserve` tokens to spare for the reply,

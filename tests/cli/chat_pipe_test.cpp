@@ -3,7 +3,7 @@
 // KV cache: it evaluates only the tokens the cache does not hold.
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cstdio>
 #include <vector>
 
 #include "cli/bench_cli_util.h"
@@ -18,13 +18,20 @@ struct Turn {
   long prompt = 0, reused = 0, evaluated = 0, generated = 0, cache = 0;
 };
 
+// Reads every "[turn: ...]" stats line. (sscanf, not <regex>: g++-12's <regex> trips
+// -Werror=maybe-uninitialized in the ASan build.)
 std::vector<Turn> parse_turns(const std::string& err) {
-  static const std::regex re(
-      R"(\[turn: (\d+) prompt tokens \((\d+) reused from the KV cache, (\d+) evaluated\), (\d+) generated;.*cache (\d+)/)");
   std::vector<Turn> turns;
-  for (auto it = std::sregex_iterator(err.begin(), err.end(), re); it != std::sregex_iterator(); ++it) {
-    const auto& m = *it;
-    turns.push_back({std::stol(m[1]), std::stol(m[2]), std::stol(m[3]), std::stol(m[4]), std::stol(m[5])});
+  for (size_t pos = err.find("[turn: "); pos != std::string::npos; pos = err.find("[turn: ", pos + 1)) {
+    const std::string line = err.substr(pos, err.find('\n', pos) - pos);
+    Turn t;
+    if (std::sscanf(line.c_str(), "[turn: %ld prompt tokens (%ld reused from the KV cache, %ld evaluated), %ld generated;",
+                    &t.prompt, &t.reused, &t.evaluated, &t.generated) != 4) {
+      continue;
+    }
+    const size_t cache = line.find("cache ", line.find("generation"));
+    if (cache == std::string::npos || std::sscanf(line.c_str() + cache, "cache %ld/", &t.cache) != 1) continue;
+    turns.push_back(t);
   }
   return turns;
 }
