@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/chat_prompt.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
 #include "tern/model.h"
@@ -94,7 +95,7 @@ std::vector<int32_t> prompt_ids(const RunOptions& o, const Model& model) {
   }
   const std::string text = o.prompt_file.empty() ? o.prompt : read_file(o.prompt_file);
   const tok::Tokenizer& tokenizer = require_tokenizer(model);
-  if (!o.chat) return tokenizer.encode(text, tokenizer.add_bos(), /*parse_special=*/false);
+  if (!o.chat) return chat::text_prompt_ids(tokenizer, text);
   ChatTemplate tmpl = ChatTemplate::from_model(model_chat_template(model));
   if (tmpl.used_fallback()) {
     std::fprintf(stderr, "tern run: %s has no chat template; using the Llama 3 fallback template\n", model.path().c_str());
@@ -102,7 +103,7 @@ std::vector<int32_t> prompt_ids(const RunOptions& o, const Model& model) {
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
   messages.push_back({{"role", "user"}, {"content", text}});
-  return render_chat_ids(tokenizer, tmpl, messages);
+  return chat::chat_prompt_ids(tmpl, tokenizer, messages);
 }
 
 // Writes logits rows to a file as raw little-endian float32.

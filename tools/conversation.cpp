@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "chat/chat_prompt.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
 
@@ -24,24 +25,11 @@ void Conversation::reset() {
   sampler_.reset();
 }
 
-std::vector<int32_t> render_chat_ids(const tok::Tokenizer& tok, const ChatTemplate& chat_template,
-                                     const nlohmann::ordered_json& messages, bool add_generation_prompt) {
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
-  if (tok.bos() >= 0) extra["bos_token"] = tok.token_text(tok.bos());
-  if (tok.eos() >= 0) extra["eos_token"] = tok.token_text(tok.eos());
-  const std::string text = chat_template.render(messages, add_generation_prompt, extra);
-  std::vector<int32_t> ids = tok.encode(text, /*add_bos=*/false, /*parse_special=*/true);
-  if (tok.add_bos() && tok.bos() >= 0 && (ids.empty() || ids.front() != tok.bos())) {
-    ids.insert(ids.begin(), tok.bos());
-  }
-  return ids;
-}
-
 std::vector<int32_t> Conversation::render_ids(bool add_generation_prompt) const {
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   if (!system_.empty()) all.push_back({{"role", "system"}, {"content", system_}});
   for (const auto& m : messages_) all.push_back(m);
-  return render_chat_ids(tok_, template_, all, add_generation_prompt);
+  return chat::chat_prompt_ids(template_, tok_, all, add_generation_prompt);
 }
 
 // Renders the prompt and makes it fit with `reserve` tokens to spare for the reply,

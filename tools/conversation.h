@@ -20,12 +20,6 @@
 
 namespace tern::cli {
 
-// `messages` rendered with the chat template and tokenized with special tokens recognised
-// (the template writes them as text). BOS is added only when the model wants one and the
-// template did not already write it.
-std::vector<int32_t> render_chat_ids(const tok::Tokenizer& tokenizer, const ChatTemplate& chat_template,
-                                     const nlohmann::ordered_json& messages, bool add_generation_prompt = true);
-
 // What to do when the conversation no longer fits in the context.
 enum class ContextPolicy {
   kStop,   // refuse the turn with a clear message (the user can /reset)

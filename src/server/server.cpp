@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include "server/chat_prompt.h"
+#include "chat/chat_prompt.h"
 #include "server/job.h"
 #include "server/metrics.h"
 #include "server/request_parse.h"
@@ -112,9 +112,9 @@ struct Server::Impl {
       p = parse_request(req.body, chat, limits);
       if (chat) {
         std::lock_guard<std::mutex> lock(template_mu);
-        p.gen.prompt = chat_prompt_ids(chat_template, *tok, p.messages);
+        p.gen.prompt = chat::chat_prompt_ids(chat_template, *tok, p.messages);
       } else {
-        p.gen.prompt = text_prompt_ids(*tok, p.prompt);
+        p.gen.prompt = chat::text_prompt_ids(*tok, p.prompt);
       }
       if (p.gen.prompt.empty()) throw HttpError(400, "the prompt is empty", chat ? "messages" : "prompt");
       const int64_t n_prompt = static_cast<int64_t>(p.gen.prompt.size());

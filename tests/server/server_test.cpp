@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "server/chat_prompt.h"
+#include "chat/chat_prompt.h"
 #include "server/server.h"
 #include "server/stop_text.h"
 #include "tern/convert.h"
@@ -173,7 +173,7 @@ TEST(Server, HealthAndModels) {
 }
 
 TEST(Server, CompletionGreedyEqualsSessionArgmax) {
-  const auto ids = text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
+  const auto ids = chat::text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
   int n_ref = 0;
   const std::string ref = greedy_reference(ids, 20, &n_ref);
   ASSERT_GT(n_ref, 0) << "the reference generated nothing: the comparison would be empty";
@@ -191,7 +191,7 @@ TEST(Server, ChatGreedyAloneAndWithThreeOthers) {
   const json messages = json::array({{{"role", "user"}, {"content", "Hello there"}}});
   auto model = tiny_model();
   const nlohmann::ordered_json om = nlohmann::ordered_json::parse(messages.dump());
-  const auto ids = chat_prompt_ids(ChatTemplate::from_model(std::nullopt), *model->tokenizer(), om);
+  const auto ids = chat::chat_prompt_ids(ChatTemplate::from_model(std::nullopt), *model->tokenizer(), om);
   int n_ref = 0;
   const std::string ref = greedy_reference(ids, 24, &n_ref);
   ASSERT_GT(n_ref, 0) << "the reference generated nothing: the comparison would be empty";
