@@ -55,6 +55,8 @@ class Sampler {
 
  private:
   void apply_penalty();
+  void normalise_sorted();
+  void sort_survivors_of_full_vocab();
   int32_t greedy() const;
 
   SamplerConfig config_;

@@ -84,6 +84,65 @@ int32_t Sampler::greedy() const {
   return cand_[best].id;
 }
 
+// Probabilities at temperature 1 of the first n_cand_ candidates (sorted, so cand_[0] holds
+// the largest logit), normalised over themselves; weights_[i] = exp(logit_i - max).
+void Sampler::normalise_sorted() {
+  const float max_l = cand_[0].logit;
+  double sum = 0;
+  for (std::size_t i = 0; i < n_cand_; ++i) {
+    const double w = std::isinf(max_l) && max_l < 0 ? 1.0 : std::exp(static_cast<double>(cand_[i].logit) - max_l);
+    weights_[i] = w;
+    sum += w;
+  }
+  for (std::size_t i = 0; i < n_cand_; ++i) cand_[i].p = static_cast<float>(weights_[i] / sum);
+}
+
+// Without top-k, sorting the whole vocabulary (128k entries: milliseconds a token) is wasted
+// work: only tokens that can survive top-p and min-p need an order. Probabilities are
+// normalised over the whole vocabulary (summed in id order, as deterministic as sorted
+// order), so top-p sees exactly the distribution a full sort would give it.
+//  - min-p keeps only tokens with weight >= min_p (relative to the top token): they are
+//    moved to the front, and nothing behind them is ever sorted;
+//  - top-p keeps the shortest sorted prefix reaching mass p: sort a prefix of m, growing m
+//    eightfold until its mass reaches p (or everything is sorted).
+// With neither filter every token survives and the whole vocabulary is sorted.
+void Sampler::sort_survivors_of_full_vocab() {
+  auto first = cand_.begin();
+  float max_l = -std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < n_cand_; ++i) max_l = std::max(max_l, cand_[i].logit);
+  const bool all_neg_inf = std::isinf(max_l) && max_l < 0;
+  auto weight = [&](const Candidate& c) {
+    return all_neg_inf ? 1.0 : std::exp(static_cast<double>(c.logit) - max_l);
+  };
+  double total = 0;
+  for (std::size_t i = 0; i < n_cand_; ++i) total += weight(cand_[i]);
+
+  auto at = [&](std::size_t i) { return first + static_cast<std::ptrdiff_t>(i); };
+  std::size_t pool = n_cand_;  // candidates that may survive, at the front
+  if (config_.min_p > 0.0f) {
+    const double floor_w = static_cast<double>(config_.min_p);
+    pool = static_cast<std::size_t>(
+        std::partition(first, at(n_cand_), [&](const Candidate& c) { return weight(c) >= floor_w; }) - first);
+  }
+  std::size_t sorted = pool;
+  if (config_.top_p < 1.0f) {
+    for (std::size_t m = std::min<std::size_t>(256, pool);; m = std::min(pool, m * 8)) {
+      std::partial_sort(first, at(m), at(pool), before);
+      double cum = 0;
+      for (std::size_t i = 0; i < m; ++i) cum += weight(cand_[i]) / total;
+      sorted = m;
+      if (cum >= config_.top_p || m == pool) break;
+    }
+  } else {
+    std::sort(first, at(pool), before);
+  }
+  n_cand_ = sorted;
+  for (std::size_t i = 0; i < n_cand_; ++i) {
+    weights_[i] = weight(cand_[i]);
+    cand_[i].p = static_cast<float>(weights_[i] / total);
+  }
+}
+
 std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
   if (logits.size() != static_cast<std::size_t>(n_vocab_))
     throw Error("sampler: got " + std::to_string(logits.size()) + " logits for a vocabulary of " +
@@ -93,27 +152,14 @@ std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
   apply_penalty();
 
   auto first = cand_.begin();
-  // top-k: keep the k best (then sorted); otherwise sort everything for top-p.
   if (config_.top_k > 0 && static_cast<std::size_t>(config_.top_k) < n_cand_) {
+    // top-k: keep the k best, sorted.
     std::partial_sort(first, first + config_.top_k, first + static_cast<std::ptrdiff_t>(n_cand_), before);
     n_cand_ = static_cast<std::size_t>(config_.top_k);
+    normalise_sorted();
   } else {
-    std::sort(first, first + static_cast<std::ptrdiff_t>(n_cand_), before);
+    sort_survivors_of_full_vocab();
   }
-
-  // Probabilities at temperature 1 (double sums; sorted order fixes the summation order).
-  auto normalise = [&] {
-    const float max_l = cand_[0].logit;
-    double sum = 0;
-    for (std::size_t i = 0; i < n_cand_; ++i) {
-      double w = std::isinf(max_l) && max_l < 0 ? 1.0 : std::exp(static_cast<double>(cand_[i].logit) - max_l);
-      weights_[i] = w;
-      sum += w;
-    }
-    for (std::size_t i = 0; i < n_cand_; ++i) cand_[i].p = static_cast<float>(weights_[i] / sum);
-    return sum;
-  };
-  normalise();
 
   // top-p: the shortest prefix whose probability reaches p (at least one token).
   if (config_.top_p < 1.0f) {
@@ -135,7 +181,7 @@ std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
     while (keep < n_cand_ && weights_[keep] >= floor_w) ++keep;
     n_cand_ = keep;
   }
-  if (config_.top_p < 1.0f || config_.min_p > 0.0f) normalise();
+  if (config_.top_p < 1.0f || config_.min_p > 0.0f) normalise_sorted();
   return {cand_.data(), n_cand_};
 }
 
