@@ -84,6 +84,33 @@ const Kernel& select_kernel(std::string* why) {
   return kScalarKernel;  // unreachable: scalar is always supported
 }
 
+namespace {
+
+// The kernel whose matmul_t1 serves `kernel` on TERN_T1: itself if it has T1 code, else the
+// best supported kernel that has (T1 code reads only q and sums, which every prepare fills).
+const Kernel& t1_provider(const Kernel& kernel) {
+  if (kernel.matmul_t1 != nullptr) return kernel;
+  for (const Kernel* k : all_kernels()) {
+    if (k->matmul_t1 != nullptr && k->supported()) return *k;
+  }
+  return kScalarKernel;
+}
+
+}  // namespace
+
+const char* kernel_name_for(const Kernel& kernel, TernaryFormat format) {
+  return format == TernaryFormat::T1 ? t1_provider(kernel).name : kernel.name;
+}
+
+void matmul_rows(const Kernel& kernel, const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                 int64_t row_begin, int64_t row_end) {
+  if (w.format == TernaryFormat::T1) {
+    t1_provider(kernel).matmul_t1(w, acts, y, ldy, row_begin, row_end);
+  } else {
+    kernel.matmul(w, acts, y, ldy, row_begin, row_end);
+  }
+}
+
 void matmul_threaded(const Kernel& kernel, const TernaryMatrix& w, const PreparedActs& acts, int32_t* y,
                      int64_t ldy, ThreadPool* pool) {
   if (acts.kp != t2_padded_k(w.k)) {
@@ -99,7 +126,7 @@ void matmul_threaded(const Kernel& kernel, const TernaryMatrix& w, const Prepare
                 std::to_string(w.rows));
   }
   parallel_rows(pool, w.rows, kernel.row_tile,
-                [&](int64_t begin, int64_t end) { kernel.matmul(w, acts, y, ldy, begin, end); });
+                [&](int64_t begin, int64_t end) { matmul_rows(kernel, w, acts, y, ldy, begin, end); });
 }
 
 }  // namespace tern::kernels

@@ -22,4 +22,13 @@ extern const Kernel kNeonLutKernel;
 // Fills acts.sums (per token: sum of its kp int8 values). Shared by the MAD kernels.
 void compute_token_sums(PreparedActs& acts);
 
+// TERN_T1 matmuls (Kernel::matmul_t1). They read only acts.q and acts.sums, which every
+// kernel's prepare() fills, so any of them can serve activations prepared by any kernel.
+void scalar_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                      int64_t row_begin, int64_t row_end);
+#if defined(TERN_ARCH_X86)
+void avx2_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                    int64_t row_begin, int64_t row_end);
+#endif
+
 }  // namespace tern::kernels

@@ -31,18 +31,59 @@ constexpr int kT2GroupBytes = 32;
 inline int64_t t2_padded_k(int64_t k) { return (k + kT2GroupElems - 1) / kT2GroupElems * kT2GroupElems; }
 inline int64_t t2_row_bytes(int64_t k) { return t2_padded_k(k) / 4; }
 
+// ---- tern's 1.6-bit ternary layout (GGUF type TERN_T1) -------------------------------
+// Row-major. Each row of K weights is padded with zero weights to Kt = roundup(K, 160) and
+// stored as Kt/160 groups of 32 bytes (5 trits per byte, 1.6 bits per weight). In a group,
+// byte m (0..31) holds the codes c_i = t+1 in {0,1,2} of elements m + 32*i, i = 0..4, as
+//     v = c_0*81 + c_1*27 + c_2*9 + c_3*3 + c_4      (0..242, element m first = most significant)
+//     byte = ceil(v * 256 / 243)                     (TQ1_0's base-3 byte, a fraction of 1)
+// and c_i = ((byte * 3^i) mod 256) * 3 >> 8 recovers each digit (tests check all 243). Rows
+// are contiguous: row r starts at r * (Kt/5) bytes. Decoding one 32-byte load gives five
+// 32-lane code vectors aligned with five consecutive 32-byte activation loads (elements
+// 160g + 32i .. +31), with byte adds (x*3 = x+x+x wraps mod 256) and two compares per slice.
+// The int8 activations stay padded to t2_padded_k(K) (shared with T2): kernels read only the
+// slices below min(Kp, Kt); any activation elements past Kt meet zero weights.
+constexpr int kT1GroupElems = 160;
+constexpr int kT1GroupBytes = 32;
+constexpr int kT1TritsPerByte = 5;
+inline int64_t t1_padded_k(int64_t k) { return (k + kT1GroupElems - 1) / kT1GroupElems * kT1GroupElems; }
+inline int64_t t1_row_bytes(int64_t k) { return t1_padded_k(k) / kT1TritsPerByte; }
+// One TERN_T1 byte from five codes (c[0] most significant), and digit i of a byte.
+inline uint8_t t1_encode_byte(const uint8_t c[5]) {
+  const uint32_t v = ((((c[0] * 3u) + c[1]) * 3u + c[2]) * 3u + c[3]) * 3u + c[4];
+  return static_cast<uint8_t>((v * 256u + 242u) / 243u);
+}
+inline uint8_t t1_decode_digit(uint8_t byte, int i) {
+  static constexpr uint8_t kPow3[5] = {1, 3, 9, 27, 81};
+  const uint8_t x = static_cast<uint8_t>(byte * kPow3[i]);  // mod 256
+  return static_cast<uint8_t>((x * 3u) >> 8);
+}
+
+// Which packed layout a TernaryMatrix holds.
+enum class TernaryFormat : uint8_t { T2, T1 };
+const char* ternary_format_name(TernaryFormat f);  // "TERN_T2", "TERN_T1"
+
 // A view of a packed ternary matrix: rows x k weights, zero-copy from the mapped file or
 // from a one-time repack.
 struct TernaryMatrix {
-  const uint8_t* data = nullptr;  // rows * t2_row_bytes(k) bytes, 32-byte aligned ideally
+  const uint8_t* data = nullptr;  // rows * ternary_row_bytes(*this) bytes, 32-byte aligned ideally
   int64_t rows = 0;
   int64_t k = 0;
+  TernaryFormat format = TernaryFormat::T2;
 };
+inline int64_t ternary_row_bytes(TernaryFormat f, int64_t k) {
+  return f == TernaryFormat::T1 ? t1_row_bytes(k) : t2_row_bytes(k);
+}
 
 // Packs ternary values t (row-major rows x k, each -1/0/+1) into the TERN_T2 layout.
 std::vector<uint8_t> pack_t2(const int8_t* t, int64_t rows, int64_t k);
 // Reads back one weight (tests, converters).
 int8_t t2_get(const TernaryMatrix& w, int64_t row, int64_t col);
+// TERN_T1 packing (rows x k trits -> rows * t1_row_bytes(k) bytes; throws tern::Error on a
+// value outside -1..1), its inverse, and one weight.
+std::vector<uint8_t> pack_t1(const int8_t* t, int64_t rows, int64_t k);
+std::vector<int8_t> unpack_t1(const TernaryMatrix& w);
+int8_t t1_get(const TernaryMatrix& w, int64_t row, int64_t col);
 
 // ---- activations --------------------------------------------------------------------
 // Per-token absmax quantization, exactly the reference's float32 semantics:
@@ -84,7 +125,20 @@ struct Kernel {
   int row_tile = 1;
   // The CPU feature supported() checks, for messages: "AVX2", "NEON", "NEON dotprod".
   const char* needs = "";
+  // The same contract as matmul for a TERN_T1 matrix (w.format == T1), using the same
+  // prepared activations (q and sums). nullptr: this kernel has no T1 code and the scalar
+  // T1 kernel runs instead (matmul_rows / matmul_threaded pick; `tern info --kernels` says).
+  void (*matmul_t1)(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                    int64_t row_begin, int64_t row_end) = nullptr;
 };
+
+// kernel's matmul for w.format (T1 without kernel.matmul_t1: the scalar T1 kernel) on
+// rows [row_begin, row_end). Every caller of a kernel goes through this or matmul_threaded.
+void matmul_rows(const Kernel& kernel, const TernaryMatrix& w, const PreparedActs& acts, int32_t* y,
+                 int64_t ldy, int64_t row_begin, int64_t row_end);
+// The name of the code that runs `kernel` on `format`: kernel.name, or "scalar" for T1
+// on a kernel without T1 code.
+const char* kernel_name_for(const Kernel& kernel, TernaryFormat format);
 
 // Runs kernel.matmul over all rows of w, split across `pool` (nullptr: this thread) in
 // chunks aligned to kernel.row_tile. Throws tern::Error if acts.kp does not match w.k.

@@ -47,6 +47,6 @@ void scalar_matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y,
 
 const Kernel kScalarKernel = {
     "scalar", "portable C++ reference (the specification; slow)", scalar_supported, 0,
-    scalar_prepare, scalar_matmul, 1, "nothing"};
+    scalar_prepare, scalar_matmul, 1, "nothing", scalar_matmul_t1};
 
 }  // namespace tern::kernels

@@ -203,6 +203,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kAvx2MadKernel = {"avx2-mad", "AVX2 2-bit unpack + maddubs multiply-add, 4-row GEMV, 4x2 GEMM tiles",
-                               supported, 30, prepare, matmul, kRowsPerPass, "AVX2"};
+                               supported, 30, prepare, matmul, kRowsPerPass, "AVX2", avx2_matmul_t1};
 
 }  // namespace tern::kernels
