@@ -8,7 +8,8 @@
 //
 // Every buffer is allocated in the constructor; eval allocates nothing unless every
 // position's logits are asked for. A Session is not thread-safe; several Sessions may share
-// one Model.
+// one Model. tern::BatchDecoder (tern/batch.h) decodes one token of several Sessions in one
+// pass through the weights.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,8 @@ struct SessionOptions {
 // Called for every evaluated position with the residual stream: index 0 = embedding
 // output, 1..n_layer = after each decoder layer, n_layer + 1 = after the final RMSNorm.
 using HiddenHook = std::function<void(int index, int64_t position, std::span<const float> h)>;
+
+class BatchDecoder;  // tern/batch.h
 
 class Session {
  public:
@@ -71,6 +74,7 @@ class Session {
   void set_hidden_hook(HiddenHook hook);
 
  private:
+  friend class BatchDecoder;  // evaluates rows in this session's KV cache
   std::span<const float> run(std::span<const int32_t> ids, bool all_logits);
   std::shared_ptr<const Model> model_;
   SessionOptions options_;

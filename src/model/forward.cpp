@@ -1,4 +1,4 @@
-// The BitNet b1.58 forward pass for a batch of tokens, top to bottom (compare with
+// The BitNet b1.58 forward pass for a batch of token rows, top to bottom (compare with
 // ../shared/golden/reference.py and README.md "The architecture, exactly"):
 //
 //   h = embed(ids)
@@ -6,8 +6,12 @@
 //               h += down_proj(sub_norm(act(gate(x)) * up(x)))          of x = rmsnorm(h)
 //   logits = lm_head(rmsnorm(h))
 //
-// Every BitLinear quantizes its input once per token (shared by q/k/v and by gate/up) and
-// runs the ternary kernel; the float steps follow the reference's float32 formulas.
+// The rows may belong to several sessions (continuous batching, tern::BatchDecoder): every
+// step except RoPE, the KV cache and attention is per row and independent of the other
+// rows (integer GEMM rows equal GEMV dot products, float steps per row), so a row's logits
+// do not depend on what it is batched with. Every BitLinear quantizes its input once per
+// token (shared by q/k/v and by gate/up) and runs the ternary kernel; the float steps
+// follow the reference's float32 formulas.
 #include <algorithm>
 #include <cstring>
 
@@ -16,6 +20,7 @@
 #include "kernels/float_ops.h"
 #include "model/ops.h"
 #include "model/session_state.h"
+#include "tern/error.h"
 
 namespace tern::model {
 
@@ -28,86 +33,140 @@ void call_hook(const SessionState& s, int index, int64_t p0, int64_t n, const fl
   }
 }
 
+// Calls each run's hook on its rows of `rows` (row stride ld); p0[i] is run i's first position.
+void call_hooks(std::span<const RowRun> runs, const int64_t* p0, int index, const float* rows, int64_t ld) {
+  int64_t row = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    call_hook(*runs[i].s, index, p0[i], runs[i].n, rows + row * ld, ld);
+    row += runs[i].n;
+  }
+}
+
 }  // namespace
 
-void forward_batch(SessionState& s, const int32_t* ids, int64_t n, float* logits, bool all_logits) {
-  const ModelHParams& hp = s.m.hp;
-  const ModelWeights& w = s.m.w;
-  const kernels::Kernel& kernel = *s.m.kernel;
+void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::span<const RowRun> runs,
+                  const int32_t* ids, float* logits, bool all_logits) {
+  const ModelHParams& hp = m.hp;
+  const ModelWeights& w = m.w;
+  const kernels::Kernel& kernel = *m.kernel;
   const int64_t E = hp.n_embd, F = hp.n_ff, hd = hp.head_dim;
-  const int64_t p0 = s.n_past;
-  float* x = s.x.data();
-  float* xn = s.xn.data();
+  const int64_t q_dim = hp.n_head * hd, kv_dim = hp.n_head_kv * hd;
+  float* x = b.x.data();
+  float* xn = b.xn.data();
+
+  // Each run's first position, fixed before n_past advances; the rows in total.
+  constexpr size_t kMaxRuns = 256;
+  if (runs.size() > kMaxRuns) throw Error("forward: more than 256 sessions in one batch");
+  int64_t p0[kMaxRuns];
+  int64_t n = 0;
+  bool any_hook = false;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    p0[i] = runs[i].s->n_past;
+    n += runs[i].n;
+    any_hook = any_hook || static_cast<bool>(runs[i].s->hook);
+  }
 
   // 1. Token embedding: the residual stream starts as the embedding rows (exact upcast).
   for (int64_t t = 0; t < n; ++t) dense_row(w.token_embd, ids[t], x + t * E);
-  call_hook(s, 0, p0, n, x, E);
+  call_hooks(runs, p0, 0, x, E);
 
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
 
     // 2. Attention input RMSNorm, one int8 quantization shared by q, k and v.
     for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, L.attn_norm.data(), E, hp.rms_eps, xn + t * E);
-    quantize_input(kernel, xn, E, n, E, s.qin);
-    bitlinear_batch(kernel, s.pool, s.qin, {{&L.wq, s.q.data()}, {&L.wk, s.k.data()}, {&L.wv, s.v.data()}},
-                    s.y.data());
+    quantize_input(kernel, xn, E, n, E, b.qin);
+    bitlinear_batch(kernel, pool, b.qin, {{&L.wq, b.q.data()}, {&L.wk, b.k.data()}, {&L.wv, b.v.data()}},
+                    b.y.data());
 
-    // 3. RoPE (rotate-half) on every q and k head at the token's position; K, V into the cache.
-    for (int64_t t = 0; t < n; ++t) {
-      const int64_t pos = p0 + t;
-      const float* cs = s.rope_cos.data() + pos * hd;
-      const float* sn = s.rope_sin.data() + pos * hd;
-      kernels::rope_neox(s.q.data() + t * s.q_dim, hp.n_head, hd, cs, sn);
-      kernels::rope_neox(s.k.data() + t * s.kv_dim, hp.n_head_kv, hd, cs, sn);
-      store_kv_row(s, kv_at(s.k_cache, s, l, pos), s.k.data() + t * s.kv_dim);
-      store_kv_row(s, kv_at(s.v_cache, s, l, pos), s.v.data() + t * s.kv_dim);
+    // 3. RoPE (rotate-half) on every q and k head at the row's position; K, V into the
+    //    row's session's cache. 4. Causal GQA attention of each run over its own cache.
+    int64_t row = 0;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      SessionState& s = *runs[i].s;
+      const int64_t nr = runs[i].n;
+      for (int64_t t = row; t < row + nr; ++t) {
+        const int64_t pos = p0[i] + (t - row);
+        const float* cs = s.rope_cos.data() + pos * hd;
+        const float* sn = s.rope_sin.data() + pos * hd;
+        kernels::rope_neox(b.q.data() + t * q_dim, hp.n_head, hd, cs, sn);
+        kernels::rope_neox(b.k.data() + t * kv_dim, hp.n_head_kv, hd, cs, sn);
+        store_kv_row(s, kv_at(s.k_cache, s, l, pos), b.k.data() + t * kv_dim);
+        store_kv_row(s, kv_at(s.v_cache, s, l, pos), b.v.data() + t * kv_dim);
+      }
+      if (static_cast<ForwardScratch*>(&s) == &b) {
+        attention(s, l, p0[i], nr);  // the session's own scratch: q and att are in place
+      } else {
+        // attention() reads s.q and writes s.att: move this run's rows through them.
+        const size_t off = static_cast<size_t>(row * q_dim), len = static_cast<size_t>(nr * q_dim);
+        std::memcpy(s.q.data(), b.q.data() + off, len * sizeof(float));
+        attention(s, l, p0[i], nr);
+        std::memcpy(b.att.data() + off, s.att.data(), len * sizeof(float));
+      }
+      row += nr;
     }
-
-    // 4. Causal GQA attention over the cache.
-    attention(s, l, p0, n);
 
     // 5. Attention sub-norm, o_proj, residual.
     for (int64_t t = 0; t < n; ++t) {
-      kernels::rmsnorm(s.att.data() + t * s.q_dim, L.attn_sub_norm.data(), s.q_dim, hp.rms_eps, xn + t * s.q_dim);
+      kernels::rmsnorm(b.att.data() + t * q_dim, L.attn_sub_norm.data(), q_dim, hp.rms_eps, xn + t * q_dim);
     }
-    quantize_input(kernel, xn, s.q_dim, n, s.q_dim, s.qin);
-    bitlinear_batch(kernel, s.pool, s.qin, {{&L.wo, s.proj.data()}}, s.y.data());
-    kernels::add_inplace(x, s.proj.data(), n * E);
+    quantize_input(kernel, xn, q_dim, n, q_dim, b.qin);
+    bitlinear_batch(kernel, pool, b.qin, {{&L.wo, b.proj.data()}}, b.y.data());
+    kernels::add_inplace(x, b.proj.data(), n * E);
 
     // 6. FFN input RMSNorm, gate and up on one quantized input, act(gate) * up.
     for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, L.ffn_norm.data(), E, hp.rms_eps, xn + t * E);
-    quantize_input(kernel, xn, E, n, E, s.qin);
-    bitlinear_batch(kernel, s.pool, s.qin, {{&L.w_gate, s.gate.data()}, {&L.w_up, s.up.data()}}, s.y.data());
+    quantize_input(kernel, xn, E, n, E, b.qin);
+    bitlinear_batch(kernel, pool, b.qin, {{&L.w_gate, b.gate.data()}, {&L.w_up, b.up.data()}}, b.y.data());
     if (hp.activation == FfnActivation::ReLU2) {
-      kernels::relu2_mul(s.gate.data(), s.up.data(), s.gate.data(), n * F);
+      kernels::relu2_mul(b.gate.data(), b.up.data(), b.gate.data(), n * F);
     } else {
-      ops::silu_mul(s.gate.data(), s.up.data(), n * F);
+      ops::silu_mul(b.gate.data(), b.up.data(), n * F);
     }
 
     // 7. FFN sub-norm (size n_ff), down_proj, residual.
     for (int64_t t = 0; t < n; ++t) {
-      kernels::rmsnorm(s.gate.data() + t * F, L.ffn_sub_norm.data(), F, hp.rms_eps, s.up.data() + t * F);
+      kernels::rmsnorm(b.gate.data() + t * F, L.ffn_sub_norm.data(), F, hp.rms_eps, b.up.data() + t * F);
     }
-    quantize_input(kernel, s.up.data(), F, n, F, s.qin);
-    bitlinear_batch(kernel, s.pool, s.qin, {{&L.w_down, s.proj.data()}}, s.y.data());
-    kernels::add_inplace(x, s.proj.data(), n * E);
-    call_hook(s, static_cast<int>(l + 1), p0, n, x, E);
+    quantize_input(kernel, b.up.data(), F, n, F, b.qin);
+    bitlinear_batch(kernel, pool, b.qin, {{&L.w_down, b.proj.data()}}, b.y.data());
+    kernels::add_inplace(x, b.proj.data(), n * E);
+    call_hooks(runs, p0, static_cast<int>(l + 1), x, E);
   }
-  s.n_past += n;
+  for (const RowRun& r : runs) r.s->n_past += r.n;
 
   // 8. Final RMSNorm and the full-precision lm_head, for the rows whose logits are wanted.
-  const bool hook = static_cast<bool>(s.hook);
-  if (logits == nullptr && !hook) return;
-  const int64_t first = (all_logits || hook) ? 0 : n - 1;
-  for (int64_t t = first; t < n; ++t) kernels::rmsnorm(x + t * E, w.output_norm.data(), E, hp.rms_eps, xn + t * E);
-  call_hook(s, static_cast<int>(hp.n_layer + 1), p0 + first, n - first, xn + first * E, E);
-  if (logits == nullptr) return;
-  const int64_t row0 = all_logits ? 0 : n - 1;
-  const int64_t n_rows = n - row0;
+  if (logits == nullptr && !any_hook) return;
+  int64_t n_rows = n;  // rows of xn that go through the lm_head
+  if (all_logits || any_hook) {
+    for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, w.output_norm.data(), E, hp.rms_eps, xn + t * E);
+    call_hooks(runs, p0, static_cast<int>(hp.n_layer + 1), xn, E);
+    if (logits == nullptr) return;
+    if (!all_logits) {  // keep the last row of each run, packed (row i <= its source row)
+      int64_t last = -1;
+      for (size_t i = 0; i < runs.size(); ++i) {
+        last += runs[i].n;
+        std::memmove(xn + static_cast<int64_t>(i) * E, xn + last * E, static_cast<size_t>(E) * sizeof(float));
+      }
+      n_rows = static_cast<int64_t>(runs.size());
+    }
+  } else {
+    int64_t last = -1;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      last += runs[i].n;
+      kernels::rmsnorm(x + last * E, w.output_norm.data(), E, hp.rms_eps, xn + static_cast<int64_t>(i) * E);
+    }
+    n_rows = static_cast<int64_t>(runs.size());
+  }
   const int64_t V = hp.n_vocab;
-  s.pool.parallel_rows(V, 16, [&](int64_t b, int64_t e) {
-    dense_matmul(w.lm_head, xn + row0 * E, E, n_rows, logits, V, b, e);
+  pool.parallel_rows(V, 16, [&](int64_t rb, int64_t re) {
+    dense_matmul(w.lm_head, xn, E, n_rows, logits, V, rb, re);
   });
+}
+
+void forward_batch(SessionState& s, const int32_t* ids, int64_t n, float* logits, bool all_logits) {
+  const RowRun run{&s, n};
+  forward_rows(s.m, s.pool, s, std::span<const RowRun>(&run, 1), ids, logits, all_logits);
 }
 
 }  // namespace tern::model

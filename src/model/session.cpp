@@ -14,6 +14,29 @@ const char* kv_type_name(KvType t) { return t == KvType::F16 ? "f16" : "f32"; }
 
 namespace model {
 
+void ForwardScratch::allocate_scratch(const ModelHParams& hp, int64_t rows) {
+  const int64_t q_dim = hp.n_head * hp.head_dim, kv_dim = hp.n_head_kv * hp.head_dim;
+  scratch_rows = rows;
+  const auto sized = [&](int64_t width) { return static_cast<size_t>(rows * width); };
+  x.resize(sized(hp.n_embd));
+  xn.resize(sized(std::max(hp.n_embd, q_dim)));
+  q.resize(sized(q_dim));
+  k.resize(sized(kv_dim));
+  v.resize(sized(kv_dim));
+  att.resize(sized(q_dim));
+  proj.resize(sized(hp.n_embd));
+  gate.resize(sized(hp.n_ff));
+  up.resize(sized(hp.n_ff));
+  y.resize(sized(std::max({q_dim + 2 * kv_dim, 2 * hp.n_ff, hp.n_embd})));
+  const int64_t kp_max = kernels::t2_padded_k(std::max({hp.n_embd, q_dim, hp.n_ff}));
+  q8 = allocate_buffer(static_cast<uint64_t>(rows * kp_max));
+  act_scale.resize(static_cast<size_t>(rows));
+  qin.q = reinterpret_cast<int8_t*>(q8.data.get());
+  qin.scale = act_scale.data();
+  // Let the kernel size its per-token buffers once, at the largest input.
+  qin.acts.sums.reserve(static_cast<size_t>(rows));
+}
+
 SessionState::SessionState(const ModelData& model, const SessionOptions& o)
     : m(model),
       pool(o.n_threads),
@@ -38,25 +61,7 @@ SessionState::SessionState(const ModelData& model, const SessionOptions& o)
   rope_sin.resize(static_cast<size_t>(n_ctx * hp.head_dim));
   kernels::rope_tables(hp.head_dim, hp.rope_theta, n_ctx, rope_cos.data(), rope_sin.data());
 
-  // Scratch for one batch.
-  const auto rows = [&](int64_t width) { return static_cast<size_t>(n_batch * width); };
-  x.resize(rows(hp.n_embd));
-  xn.resize(rows(std::max(hp.n_embd, q_dim)));
-  q.resize(rows(q_dim));
-  k.resize(rows(kv_dim));
-  v.resize(rows(kv_dim));
-  att.resize(rows(q_dim));
-  proj.resize(rows(hp.n_embd));
-  gate.resize(rows(hp.n_ff));
-  up.resize(rows(hp.n_ff));
-  y.resize(rows(std::max({q_dim + 2 * kv_dim, 2 * hp.n_ff, hp.n_embd})));
-  const int64_t kp_max = kernels::t2_padded_k(std::max({hp.n_embd, q_dim, hp.n_ff}));
-  q8 = allocate_buffer(static_cast<uint64_t>(n_batch * kp_max));
-  act_scale.resize(static_cast<size_t>(n_batch));
-  qin.q = reinterpret_cast<int8_t*>(q8.data.get());
-  qin.scale = act_scale.data();
-  // Let the kernel size its per-token buffers once, at the largest input.
-  qin.acts.sums.reserve(static_cast<size_t>(n_batch));
+  allocate_scratch(hp, n_batch);
   scores.resize(static_cast<size_t>(pool.size()) * static_cast<size_t>(n_ctx));
   logits.resize(static_cast<size_t>(hp.n_vocab));
 }

@@ -1,0 +1,54 @@
+// tern::BatchDecoder: continuous batching. One decode step for several Sessions at once:
+// every session contributes one token row, the rows go through every BitLinear and the
+// lm_head together (one GEMM each, so the weights are read once per step for all of them),
+// and each row attends over its own session's KV cache at its own position.
+//
+//   tern::BatchDecoder dec(model, /*max_batch=*/8, /*n_threads=*/2);
+//   std::vector<tern::Session*> live = {&a, &b, &c};   // any positions, any lengths
+//   std::vector<int32_t> next = {ta, tb, tc};
+//   auto logits = dec.decode(live, next);              // 3 x n_vocab; row i for live[i]
+//
+// A row's logits are bit-identical to those of the same token evaluated alone with
+// Session::eval (the integer GEMM rows equal the GEMV dot products and every float step is
+// per row). Scratch for max_batch rows is allocated once; decode allocates nothing. Not
+// thread-safe, and the sessions must not be used by another thread during decode.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "tern/model.h"
+#include "tern/session.h"
+
+namespace tern {
+
+namespace model {
+struct BatchState;  // src/model/batch.cpp
+}
+
+class BatchDecoder {
+ public:
+  // max_batch: most sessions per decode (1..256). n_threads: the GEMM thread pool
+  // (0 = all hardware threads); attention runs on each session's own pool.
+  BatchDecoder(std::shared_ptr<const Model> model, int64_t max_batch, int n_threads = 0);
+  ~BatchDecoder();
+  BatchDecoder(const BatchDecoder&) = delete;
+  BatchDecoder& operator=(const BatchDecoder&) = delete;
+
+  // Evaluates ids[i] in sessions[i] at position sessions[i]->n_past() (which then advances
+  // by one) and returns the logits: sessions.size() x n_vocab, row-major, valid until the
+  // next call. Throws tern::Error (and evaluates nothing) if the sizes differ, there are
+  // more than max_batch sessions, a session appears twice, belongs to another model, has
+  // a full context, or an id is outside the vocabulary.
+  std::span<const float> decode(std::span<Session* const> sessions, std::span<const int32_t> ids);
+
+  int64_t max_batch() const;
+  int n_threads() const;
+
+ private:
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<model::BatchState> state_;
+};
+
+}  // namespace tern
