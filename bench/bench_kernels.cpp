@@ -7,7 +7,10 @@
 // matrix, together larger than the 32 MiB L3, so no iteration finds its weights in cache.
 // 1-thread rates are per CPU second, 2-thread rates per wall second (see register_all).
 // Counters: bytes_per_second = weight bytes read per second; int8_ops = 2*rows*K*N per
-// second (multiply + add) for GEMM. Activation preparation (prepare()) is not timed: the
+// second (multiply + add) for GEMM; weights = rows*K weights applied per second (the
+// format-independent rate: TERN_T1 reads 1.6 bits per weight where TERN_T2 reads 2, so
+// at equal weights/s T1 reads 20% fewer bytes). GEMV-T1 / GEMM-T1 are the TERN_T1 code of
+// the kernels that have it (Kernel::matmul_t1). Activation preparation (prepare()) is not timed: the
 // engine does it once per input vector for several matrices.
 #include <benchmark/benchmark.h>
 
@@ -91,24 +94,25 @@ struct Fixture {
   std::vector<int32_t> y;
 };
 
-std::vector<uint8_t> random_packed(int64_t rows, int64_t k, uint32_t seed) {
+std::vector<uint8_t> random_packed(int64_t rows, int64_t k, uint32_t seed, TernaryFormat fmt) {
   std::mt19937 rng(seed);
   std::vector<int8_t> t(static_cast<size_t>(rows * k));
   for (auto& v : t) v = static_cast<int8_t>(static_cast<int>(rng() % 3) - 1);
-  return pack_t2(t.data(), rows, k);
+  return fmt == TernaryFormat::T1 ? pack_t1(t.data(), rows, k) : pack_t2(t.data(), rows, k);
 }
 
-void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int64_t n_tokens, bool cold) {
+void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int64_t n_tokens, bool cold,
+                TernaryFormat fmt) {
   const int threads = static_cast<int>(state.range(0));
   if (!kernel->supported()) {
     state.SkipWithError("kernel not supported by this CPU");
     return;
   }
-  const int64_t row_bytes = t2_row_bytes(shape.k), kp = t2_padded_k(shape.k);
+  const int64_t row_bytes = ternary_row_bytes(fmt, shape.k), kp = t2_padded_k(shape.k);
   const size_t matrix_bytes = static_cast<size_t>(shape.rows * row_bytes);
   const size_t n_copies = cold ? std::max<size_t>(2, kColdBytes / matrix_bytes + 1) : 1;
   Fixture f;
-  const auto base = random_packed(shape.rows, shape.k, 7);
+  const auto base = random_packed(shape.rows, shape.k, 7, fmt);
   for (size_t c = 0; c < n_copies; ++c) f.copies.push_back(base);  // same values, distinct memory
   std::mt19937 rng(3);
   f.q.resize(static_cast<size_t>(n_tokens * kp));
@@ -122,7 +126,7 @@ void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int6
   ThreadPool& pool = pool_for(threads);
   size_t next = 0;
   for (auto _ : state) {
-    const TernaryMatrix w{f.copies[next].data(), shape.rows, shape.k};
+    const TernaryMatrix w{f.copies[next].data(), shape.rows, shape.k, fmt};
     next = (next + 1) % n_copies;
     matmul_threaded(*kernel, w, f.acts, f.y.data(), shape.rows, &pool);
     benchmark::DoNotOptimize(f.y.data());
@@ -130,12 +134,16 @@ void BM_Ternary(benchmark::State& state, const Kernel* kernel, Shape shape, int6
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * matrix_bytes));
   state.counters["int8_ops"] = benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.k * n_tokens),
                                                   benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["weights"] = benchmark::Counter(static_cast<double>(shape.rows * shape.k),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // ---- F16 lm_head ------------------------------------------------------------------------
-void BM_LmHeadF16(benchmark::State& state) {
+// rows = 128256: the 2B4T head (656 MB, from DRAM); rows = 256: 1.3 MB that stays in L2,
+// the compute ceiling of the kernel.
+void BM_LmHeadF16(benchmark::State& state, int64_t rows) {
   const int threads = static_cast<int>(state.range(0));
-  const int64_t rows = 128256, k = 2560;
+  const int64_t k = 2560;
   std::vector<uint16_t> w(static_cast<size_t>(rows * k));
   std::mt19937 rng(1);
   std::vector<float> rowf(static_cast<size_t>(k));
@@ -166,7 +174,7 @@ void register_all() {
         const std::string name = std::string(n == 1 ? "GEMV/" : "GEMM/") + kernel->name + "/" + std::to_string(s.rows) +
                                  "x" + std::to_string(s.k) + "/N=" + std::to_string(n);
         for (int threads : {1, 2}) {
-          auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, s, n, n == 1);
+          auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, s, n, n == 1, TernaryFormat::T2);
           b->Arg(threads)->ArgName("threads");
           if (threads > 1) b->UseRealTime();
           if (n == 1) b->MinTime(0.3);
@@ -174,13 +182,34 @@ void register_all() {
       }
     }
   }
+  // TERN_T1 (1.6-bit) at the same shapes, for the kernels with their own T1 code.
+  for (const Kernel* kernel : all_kernels()) {
+    if (kernel->matmul_t1 == nullptr || std::string(kernel->name) == "scalar") continue;
+    for (int64_t n : {1, 8, 64, 512}) {
+      for (const Shape& s : shapes) {
+        const std::string name = std::string(n == 1 ? "GEMV-T1/" : "GEMM-T1/") + kernel->name + "/" +
+                                 std::to_string(s.rows) + "x" + std::to_string(s.k) + "/N=" + std::to_string(n);
+        for (int threads : {1, 2}) {
+          auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, s, n, n == 1, TernaryFormat::T1);
+          b->Arg(threads)->ArgName("threads");
+          if (threads > 1) b->UseRealTime();
+          if (n == 1) b->MinTime(0.3);
+        }
+      }
+    }
+    const std::string l2 = std::string("GEMV-T1-L2/") + kernel->name + "/640x2560/N=1";
+    benchmark::RegisterBenchmark(l2.c_str(), BM_Ternary, kernel, Shape{640, 2560}, int64_t{1}, false, TernaryFormat::T1)
+        ->Arg(1)->ArgName("threads");
+  }
   // Compute ceiling of GEMV: one 640x2560 matrix (410 KB) that stays in L2.
   for (const Kernel* kernel : all_kernels()) {
     const std::string name = std::string("GEMV-L2/") + kernel->name + "/640x2560/N=1";
-    benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, Shape{640, 2560}, int64_t{1}, false)->Arg(1)->ArgName("threads");
+    benchmark::RegisterBenchmark(name.c_str(), BM_Ternary, kernel, Shape{640, 2560}, int64_t{1}, false, TernaryFormat::T2)
+        ->Arg(1)->ArgName("threads");
   }
-  benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16)->Arg(1)->ArgName("threads");
-  benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16)->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16, int64_t{128256})->Arg(1)->ArgName("threads");
+  benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16, int64_t{128256})->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("LmHeadF16-L2/256x2560", BM_LmHeadF16, int64_t{256})->Arg(1)->ArgName("threads");
 }
 
 }  // namespace
