@@ -32,7 +32,7 @@ int run_serve(ServeOptions& o) {
   server::Server srv(model, o.server);
   const int port = srv.bind();
   const std::string ctx = o.server.session.n_ctx > 0 ? std::to_string(o.server.session.n_ctx) : "the model's";
-  std::fprintf(stderr, "tern serve: %s on http://%s:%d (%d slot%s, context %s per slot)\n", srv.model_id().c_str(),
+  std::fprintf(stderr, "tern serve: %s on http://%s:%d (%d slot%s batched per decode step, context %s per slot)\n", srv.model_id().c_str(),
                o.server.host.c_str(), port, o.server.parallel, o.server.parallel == 1 ? "" : "s", ctx.c_str());
   std::thread waiter([&] {
     int sig = 0;
@@ -55,6 +55,9 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
       sub.add_option("--parallel", o->server.parallel, "slots: generations running at once")->check(CLI::Range(1, 256));
       sub.add_option("--max-body", o->server.max_body, "largest request body in bytes (larger -> 413)");
       sub.add_option("--max-queue", o->server.max_queue, "requests that may wait for a slot (more -> 429)");
+      sub.add_option("--prefill-chunk", o->server.prefill_chunk,
+                     "prompt tokens evaluated between two batched decode steps (0 = the batch size -b)")
+          ->check(CLI::NonNegativeNumber);
       sub.add_option("--max-tokens-cap", o->server.max_tokens_cap, "largest max_tokens a request may ask")
           ->check(CLI::PositiveNumber);
       return [o] { return run_serve(*o); };

@@ -40,7 +40,16 @@ std::string Metrics::render(const Scheduler& scheduler) const {
     << "# HELP tern_slots Slots configured (--parallel).\n# TYPE tern_slots gauge\n"
     << "tern_slots " << scheduler.n_slots() << "\n"
     << "# HELP tern_generations_total Generations finished (any reason).\n# TYPE tern_generations_total counter\n"
-    << "tern_generations_total " << st.jobs_done << "\n";
+    << "tern_generations_total " << st.jobs_done << "\n"
+    << "# HELP tern_generations_cancelled_total Generations stopped because the client went away.\n"
+    << "# TYPE tern_generations_cancelled_total counter\n"
+    << "tern_generations_cancelled_total " << st.jobs_cancelled << "\n"
+    << "# HELP tern_decode_steps_total Batched decode steps (one pass through the weights each).\n"
+    << "# TYPE tern_decode_steps_total counter\n"
+    << "tern_decode_steps_total " << st.decode_steps << "\n"
+    << "# HELP tern_decode_rows_total Slot rows in those steps (rows / steps = mean batch size).\n"
+    << "# TYPE tern_decode_rows_total counter\n"
+    << "tern_decode_rows_total " << st.decode_rows << "\n";
   EnergySample now;
   if (start_ && meter_.sample(now)) {
     const double j = meter_.delta(*start_, now).total_j();

@@ -22,20 +22,27 @@ struct Scheduler::Slot {
   std::optional<Sampler> sampler;
   std::optional<tok::StreamDecoder> decoder;
   std::optional<StopText> stop;
-  bool prefilled = false;
-  int32_t to_feed = -1;                   // the last sampled token, evaluated next step
+  int64_t prefilled = 0;                  // prompt tokens evaluated so far
+  bool decoding = false;                  // prompt done; to_feed is evaluated next step
+  int32_t to_feed = -1;                   // the last sampled token
   int64_t generated = 0;
 };
 
 Scheduler::Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& tokenizer,
-                     const SessionOptions& session, int n_slots, size_t max_queue)
+                     const SessionOptions& session, int n_slots, size_t max_queue, int64_t prefill_chunk)
     : model_(std::move(model)), tok_(tokenizer), max_queue_(max_queue) {
-  for (int i = 0; i < std::max(1, n_slots); ++i) {
+  n_slots = std::max(1, n_slots);
+  for (int i = 0; i < n_slots; ++i) {
     auto slot = std::make_unique<Slot>();
     slot->session = std::make_unique<Session>(model_, session);
     n_ctx_ = slot->session->n_ctx();
     slots_.push_back(std::move(slot));
   }
+  prefill_chunk_ = prefill_chunk > 0 ? prefill_chunk : std::max<int64_t>(1, session.n_batch);
+  batch_ = std::make_unique<BatchDecoder>(model_, n_slots, session.n_threads);
+  live_.reserve(static_cast<size_t>(n_slots));
+  live_ids_.reserve(static_cast<size_t>(n_slots));
+  live_slots_.reserve(static_cast<size_t>(n_slots));
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -76,6 +83,7 @@ void Scheduler::release(Slot& slot, GenResult result) {
   if (slot.stop && slot.decoder && !slot.stop->matched()) {
     slot.job->emit(slot.stop->push(slot.decoder->flush()) + slot.stop->flush());
   }
+  const bool cancelled = result.finish_reason == "cancelled";
   result.prompt_tokens = static_cast<int64_t>(slot.job->request().prompt.size());
   result.completion_tokens = slot.generated;
   slot.job->finish(std::move(result));
@@ -83,9 +91,30 @@ void Scheduler::release(Slot& slot, GenResult result) {
   slot.sampler.reset();
   slot.decoder.reset();
   slot.stop.reset();
+  slot.decoding = false;
+  slot.session->reset();  // the KV cache positions are free for the next job
   active_.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.jobs_done;
+  if (cancelled) ++stats_.jobs_cancelled;
+}
+
+void Scheduler::take_jobs() {
+  for (auto& slot : slots_) {
+    if (slot->job || queue_.empty()) continue;
+    slot->job = std::move(queue_.front());
+    queue_.pop_front();
+    const GenRequest& r = slot->job->request();
+    slot->session->reset();
+    slot->prefilled = 0;
+    slot->decoding = false;
+    slot->generated = 0;
+    slot->to_feed = -1;
+    slot->sampler.emplace(r.sampling, static_cast<int32_t>(slot->session->n_vocab()));
+    slot->decoder.emplace(tok_, tok::Special::kSkip);
+    slot->stop.emplace(r.stop);
+    active_.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void Scheduler::loop() {
@@ -94,52 +123,83 @@ void Scheduler::loop() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || active_.load() > 0; });
       if (stopping_) return;
-      for (auto& slot : slots_) {
-        if (slot->job || queue_.empty()) continue;
-        slot->job = std::move(queue_.front());
-        queue_.pop_front();
-        const GenRequest& r = slot->job->request();
-        slot->prefilled = false;
-        slot->generated = 0;
-        slot->to_feed = -1;
-        slot->sampler.emplace(r.sampling, static_cast<int32_t>(slot->session->n_vocab()));
-        slot->decoder.emplace(tok_, tok::Special::kSkip);
-        slot->stop.emplace(r.stop);
-        active_.fetch_add(1, std::memory_order_relaxed);
-      }
+      take_jobs();
     }
     Stopwatch sw;
     for (auto& slot : slots_) {
-      if (!slot->job) continue;
-      try {
-        step(*slot);
-      } catch (const std::exception& e) {
-        release(*slot, ended("error", e.what()));
-      }
+      if (slot->job && slot->job->cancelled()) release(*slot, ended("cancelled"));
     }
+    prefill_pass();
+    decode_pass();
     std::lock_guard<std::mutex> lock(mu_);
     stats_.busy_seconds += sw.seconds();
   }
 }
 
-// One step of one slot: evaluate (the prompt, or the token sampled last step), sample the
-// next token, pass its text on, and free the slot when the reply is over.
-void Scheduler::step(Slot& slot) {
-  Job& job = *slot.job;
-  if (job.cancelled()) return release(slot, ended("cancelled"));
-  const GenRequest& r = job.request();
-  Session& s = *slot.session;
-  std::span<const float> logits;
-  if (!slot.prefilled) {
-    s.reset();
-    logits = s.eval(r.prompt);
-    for (int32_t id : r.prompt) slot.sampler->accept(id);
-    slot.prefilled = true;
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.tokens_in += static_cast<int64_t>(r.prompt.size());
-  } else {
-    logits = s.eval(std::span<const int32_t>(&slot.to_feed, 1));
+// New prompts, in chunks: at most prefill_chunk_ tokens per pass over all slots. A slot
+// whose prompt is complete samples its first token and decodes from the next step on.
+void Scheduler::prefill_pass() {
+  int64_t budget = prefill_chunk_;
+  for (auto& slot_ptr : slots_) {
+    Slot& slot = *slot_ptr;
+    if (!slot.job || slot.decoding) continue;
+    if (budget <= 0) break;
+    const std::vector<int32_t>& prompt = slot.job->request().prompt;
+    const int64_t n = std::min<int64_t>(budget, static_cast<int64_t>(prompt.size()) - slot.prefilled);
+    try {
+      const std::span<const float> logits =
+          slot.session->eval(std::span<const int32_t>(prompt.data() + slot.prefilled, static_cast<size_t>(n)));
+      slot.prefilled += n;
+      budget -= n;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.tokens_in += n;
+      }
+      if (slot.prefilled < static_cast<int64_t>(prompt.size())) continue;
+      for (int32_t id : prompt) slot.sampler->accept(id);
+      slot.decoding = true;
+      after_eval(slot, logits);
+    } catch (const std::exception& e) {
+      release(slot, ended("error", e.what()));
+    }
   }
+}
+
+// One batched decode step over every slot that has a token to feed.
+void Scheduler::decode_pass() {
+  live_.clear();
+  live_ids_.clear();
+  live_slots_.clear();
+  for (auto& slot : slots_) {
+    if (!slot->job || !slot->decoding) continue;
+    live_.push_back(slot->session.get());
+    live_ids_.push_back(slot->to_feed);
+    live_slots_.push_back(slot.get());
+  }
+  if (live_.empty()) return;
+  try {
+    const std::span<const float> logits = batch_->decode(live_, live_ids_);
+    const size_t V = static_cast<size_t>(model_->hparams().n_vocab);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.decode_steps;
+      stats_.decode_rows += static_cast<int64_t>(live_.size());
+    }
+    for (size_t i = 0; i < live_slots_.size(); ++i) {
+      Slot& slot = *live_slots_[i];
+      try {
+        after_eval(slot, logits.subspan(i * V, V));
+      } catch (const std::exception& e) {
+        release(slot, ended("error", e.what()));
+      }
+    }
+  } catch (const std::exception& e) {  // the step itself failed: every slot in it ends
+    for (Slot* slot : live_slots_) release(*slot, ended("error", e.what()));
+  }
+}
+
+void Scheduler::after_eval(Slot& slot, std::span<const float> logits) {
+  const GenRequest& r = slot.job->request();
   const int32_t next = slot.sampler->sample(logits);
   if (tok_.is_eog(next)) return release(slot, ended("stop"));
   ++slot.generated;
@@ -147,9 +207,9 @@ void Scheduler::step(Slot& slot) {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.tokens_out;
   }
-  job.emit(slot.stop->push(slot.decoder->push(next)));
+  slot.job->emit(slot.stop->push(slot.decoder->push(next)));
   if (slot.stop->matched()) return release(slot, ended("stop"));
-  if (slot.generated >= r.max_tokens || s.n_past() >= s.n_ctx()) {
+  if (slot.generated >= r.max_tokens || slot.session->n_past() >= slot.session->n_ctx()) {
     return release(slot, ended("length"));
   }
   slot.to_feed = next;

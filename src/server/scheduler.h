@@ -1,7 +1,10 @@
 // The scheduler: N slots, each with its own Session (KV cache), and one thread that runs
-// them. Each pass of the loop takes waiting jobs into free slots, then advances every
-// active slot by one step (a new slot evaluates its whole prompt; others decode one token).
-// Slots are interleaved token by token on one thread, not batched into one GEMM.
+// them with continuous batching. Each pass of the loop
+//   1. takes waiting jobs into free slots and frees the slots of cancelled jobs,
+//   2. prefills new prompts, at most prefill_chunk prompt tokens per pass (a long prompt
+//      is evaluated in chunks between decode steps, so it stalls the others only briefly),
+//   3. runs ONE batched decode step (tern::BatchDecoder) for every slot that has a token
+//      to feed: one GEMM per weight matrix for all of them, attention per slot.
 // A slot is freed as soon as its job ends, is cancelled (client gone) or fails.
 #pragma once
 #include <atomic>
@@ -11,9 +14,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 #include "server/job.h"
+#include "tern/batch.h"
 #include "tern/session.h"
 #include "tern/tokenizer.h"
 
@@ -24,12 +29,16 @@ struct SchedulerStats {
   int64_t tokens_out = 0;       // tokens generated
   double busy_seconds = 0;      // time spent stepping slots
   int64_t jobs_done = 0;
+  int64_t jobs_cancelled = 0;   // client gone (or server stopping) before the end
+  int64_t decode_steps = 0;     // batched decode steps
+  int64_t decode_rows = 0;      // slot rows in them (rows / steps = mean batch size)
 };
 
 class Scheduler {
  public:
+  // prefill_chunk: prompt tokens evaluated per pass at most (0 = session.n_batch).
   Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& tokenizer, const SessionOptions& session,
-            int n_slots, size_t max_queue);
+            int n_slots, size_t max_queue, int64_t prefill_chunk = 0);
   ~Scheduler();  // stops the thread; jobs still queued or running finish as "cancelled"
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -46,14 +55,23 @@ class Scheduler {
  private:
   struct Slot;
   void loop();
-  void step(Slot& slot);
+  void take_jobs();                  // with mu_ held
+  void prefill_pass();
+  void decode_pass();
+  // Samples the next token from `logits`, passes its text on, frees the slot at the end.
+  void after_eval(Slot& slot, std::span<const float> logits);
   void release(Slot& slot, GenResult result);
 
   std::shared_ptr<const Model> model_;
   const tok::Tokenizer& tok_;
   size_t max_queue_;
   int64_t n_ctx_ = 0;
+  int64_t prefill_chunk_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::unique_ptr<BatchDecoder> batch_;
+  std::vector<Session*> live_;      // decode step: slots' sessions, their tokens, the slots
+  std::vector<int32_t> live_ids_;
+  std::vector<Slot*> live_slots_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include "chat/chat_prompt.h"
+#include "server/client_socket.h"
 #include "server/job.h"
 #include "server/metrics.h"
 #include "server/request_parse.h"
@@ -60,7 +61,7 @@ struct Server::Impl {
     tok = model->tokenizer();
     if (!tok) throw Error(model->path() + ": the model has no tokenizer (tokenizer.ggml.*); the server needs one");
     if (opt.model_id.empty()) opt.model_id = std::filesystem::path(model->path()).stem().string();
-    scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, opt.parallel, opt.max_queue);
+    scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, opt.parallel, opt.max_queue, opt.prefill_chunk);
     routes();
   }
 
@@ -145,13 +146,24 @@ struct Server::Impl {
     if (p.stream) {
       stream(res, job, chat, id, created);
     } else {
-      whole(res, job, chat, id, created);
+      whole(req, res, job, chat, id, created);
     }
   }
 
-  void whole(httplib::Response& res, const std::shared_ptr<Job>& job, bool chat, const std::string& id, int64_t created) {
+  // The reply in one body. While waiting, the connection is polled: a client that hung up
+  // cancels its job, which frees the slot and its KV cache on the scheduler's next pass.
+  void whole(const httplib::Request& req, httplib::Response& res, const std::shared_ptr<Job>& job, bool chat,
+             const std::string& id, int64_t created) {
+    const int fd = find_connection_fd(req.remote_addr, req.remote_port, req.local_port);
     std::string text, piece;
-    while (!job->wait(piece, std::chrono::milliseconds(200))) text += piece;
+    while (!job->wait(piece, std::chrono::milliseconds(50))) {
+      text += piece;
+      if (peer_hung_up(fd)) {
+        job->cancel();
+        res.status = 499;  // nobody reads it; names the case in the request log / metrics
+        return;
+      }
+    }
     text += piece;
     const GenResult r = job->result();
     if (r.finish_reason == "error") return send_error(res, 500, "generation failed: " + r.error);
