@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kernels/float_ops.h"
+#include "kernels/q8_head.h"
 #include "kernels/ternary.h"
 #include "runtime/cpu_features.h"
 #include "runtime/thread_pool.h"
@@ -161,6 +162,35 @@ void BM_LmHeadF16(benchmark::State& state, int64_t rows) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * k * 2);
 }
 
+// The opt-in Q8_0 head (345 MB on the 2B4T shape), both ways of applying it (q8_head.h).
+// The Int8 rate includes quantizing x, as the engine does per call.
+void BM_LmHeadQ8_0(benchmark::State& state, Q8Head mode, int64_t rows) {
+  const int threads = static_cast<int>(state.range(0));
+  const int64_t k = 2560, row_bytes = k / kQ8Block * kQ8BlockBytes;
+  std::vector<uint8_t> w(static_cast<size_t>(rows * row_bytes));
+  std::mt19937 rng(1);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<uint8_t>(rng());
+  for (int64_t r = 0; r < rows; ++r)  // sane block scales (~1e-3); the int8 bytes stay random
+    for (int64_t b = 0; b < k / kQ8Block; ++b) {
+      const uint16_t d = f32_to_f16(1e-3f * static_cast<float>(1 + rng() % 100) / 50.0f);
+      std::memcpy(&w[static_cast<size_t>(r * row_bytes + b * kQ8BlockBytes)], &d, 2);
+    }
+  std::vector<float> x(static_cast<size_t>(k)), y(static_cast<size_t>(rows));
+  for (auto& v : x) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) * 1e-3f;
+  std::vector<uint8_t> acts(static_cast<size_t>(q8_acts_bytes(k)));
+  ThreadPool& pool = pool_for(threads);
+  for (auto _ : state) {
+    pool.parallel_rows(rows, 16, [&](int64_t b, int64_t e) {
+      thread_local std::vector<uint8_t> a;
+      a.resize(acts.size());
+      if (mode == Q8Head::Int8) quantize_q8_acts(x.data(), k, 1, a.data());
+      gemm_q8_0_rows(mode, w.data(), k, x.data(), a.data(), 1, y.data(), rows, b, e);
+    });
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * row_bytes);
+}
+
 void register_all() {
   // Rates: 1-thread benchmarks use CPU time (valid even when other jobs share the
   // machine); 2-thread ones need wall time, valid only on an otherwise idle machine.
@@ -210,6 +240,12 @@ void register_all() {
   benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16, int64_t{128256})->Arg(1)->ArgName("threads");
   benchmark::RegisterBenchmark("LmHeadF16/128256x2560", BM_LmHeadF16, int64_t{128256})->Arg(2)->ArgName("threads")->UseRealTime();
   benchmark::RegisterBenchmark("LmHeadF16-L2/256x2560", BM_LmHeadF16, int64_t{256})->Arg(1)->ArgName("threads");
+  for (Q8Head mode : {Q8Head::F32, Q8Head::Int8}) {
+    const std::string name = std::string("LmHeadQ8_0-") + (mode == Q8Head::F32 ? "f32" : "int8");
+    benchmark::RegisterBenchmark((name + "/128256x2560").c_str(), BM_LmHeadQ8_0, mode, int64_t{128256})->Arg(1)->ArgName("threads");
+    benchmark::RegisterBenchmark((name + "/128256x2560").c_str(), BM_LmHeadQ8_0, mode, int64_t{128256})->Arg(2)->ArgName("threads")->UseRealTime();
+    benchmark::RegisterBenchmark((name + "-L2/256x2560").c_str(), BM_LmHeadQ8_0, mode, int64_t{256})->Arg(1)->ArgName("threads");
+  }
 }
 
 }  // namespace

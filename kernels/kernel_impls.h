@@ -30,5 +30,9 @@ void scalar_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t*
 void avx2_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
                     int64_t row_begin, int64_t row_end);
 #endif
+#if defined(TERN_ARCH_ARM)
+void neon_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                    int64_t row_begin, int64_t row_end);
+#endif
 
 }  // namespace tern::kernels

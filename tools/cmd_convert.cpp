@@ -117,8 +117,8 @@ const bool registered = tern::cli::register_command(
        auto a = std::make_shared<ConvertArgs>();
        sub.add_option("input", a->input, "Hugging Face model folder (config.json, *.safetensors, tokenizer.json)")->required();
        sub.add_option("-o,--output", a->output, "output GGUF file");
-       sub.add_option("--type", a->type, "BitLinear weight type: tern_t2 (default), i2_s, tq2_0, tq1_0")
-           ->check(CLI::IsMember({"tern_t2", "i2_s", "tq2_0", "tq1_0"}));
+       sub.add_option("--type", a->type, "BitLinear weight type: tern_t2 (default), tern_t1 (1.6-bit), i2_s, tq2_0, tq1_0")
+           ->check(CLI::IsMember({"tern_t2", "tern_t1", "i2_s", "tq2_0", "tq1_0"}));
        sub.add_option("--embd-type", a->embd_type, "token embedding / lm_head type: f16 (default), f32, q8_0, q6_k, q4_0")
            ->check(CLI::IsMember({"f16", "f32", "q8_0", "q6_k", "q4_0"}));
        sub.add_flag("--dry-run", a->dry_run, "validate the checkpoint and print the plan; write nothing");

@@ -205,8 +205,11 @@ json kernels_json(std::string& error) {
   json j;
   j["kernels"] = json::array();
   for (const auto* k : tern::kernels::all_kernels()) {
+    // TERN_T1 (1.6-bit) files: kernels without T1 code hand T1 matrices to another kernel.
+    const std::string t1 = tern::kernels::kernel_name_for(*k, tern::kernels::TernaryFormat::T1);
     j["kernels"].push_back({{"name", k->name}, {"description", k->description},
-                            {"supported", k->supported()}, {"priority", k->priority}});
+                            {"supported", k->supported()}, {"priority", k->priority},
+                            {"tern_t1", t1 == k->name ? std::string("own code") : "runs " + t1 + "'s T1 code"}});
   }
   std::string why;
   try {
@@ -223,9 +226,9 @@ json kernels_json(std::string& error) {
 void print_kernels_text(const json& k) {
   std::printf("ternary kernels (best first):\n");
   for (const json& e : k["kernels"]) {
-    std::printf("  %-14s %-13s priority %3d  %s\n", e["name"].get<std::string>().c_str(),
+    std::printf("  %-14s %-13s priority %3d  %s; TERN_T1: %s\n", e["name"].get<std::string>().c_str(),
                 e["supported"].get<bool>() ? "supported" : "not supported", e["priority"].get<int>(),
-                e["description"].get<std::string>().c_str());
+                e["description"].get<std::string>().c_str(), e["tern_t1"].get<std::string>().c_str());
   }
   if (k["selected"].is_null()) {
     std::printf("selected: none (%s)\n", k["why"].get<std::string>().c_str());

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gguf/bitnet_names.h"
+#include "kernels/ternary.h"
 #include "tern/model.h"
 #include "tools/info_sections.h"
 
@@ -36,7 +37,13 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
   s.rows.emplace_back("shape", shape);
   s.rows.emplace_back("ffn activation", std::string(ffn_activation_name(h.activation)) +
                                             (h.activation_from_file ? " (from the file)" : " (architecture default)"));
-  s.rows.emplace_back("kernel", r.kernel + " (" + r.kernel_why + ")");
+  std::string kernel_row = r.kernel + " (" + r.kernel_why + ")";
+  if (r.ternary_type == "TERN_T1") {  // 1.6-bit matrices run the T1 code of this or another kernel
+    if (const auto* k = tern::kernels::find_kernel(r.kernel)) {
+      kernel_row += "; TERN_T1 matrices run " + std::string(tern::kernels::kernel_name_for(*k, tern::kernels::TernaryFormat::T1)) + "'s T1 code";
+    }
+  }
+  s.rows.emplace_back("kernel", kernel_row);
   s.rows.emplace_back("ternary weights", r.ternary_type + (r.zero_copy ? ", used in place (zero copy)"
                                                                        : ", repacked to TERN_T2 at load: " +
                                                                              std::to_string(r.repacked_tensors) + " tensors, " +

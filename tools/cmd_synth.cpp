@@ -163,6 +163,7 @@ int run(const SynthOptions& o) {
   if (s.heads % s.kv_heads != 0) throw Error("--heads must be a multiple of --kv-heads");
   const WeightType wt = parse_weight_type(o.type);
   const TensorType ttype = wt == WeightType::TernT2 ? TensorType::TERN_T2
+                           : wt == WeightType::TernT1 ? TensorType::TERN_T1
                            : wt == WeightType::I2_S ? TensorType::I2_S
                            : wt == WeightType::TQ2_0 ? TensorType::TQ2_0
                                                      : TensorType::TQ1_0;
@@ -191,7 +192,7 @@ int run(const SynthOptions& o) {
   w.set_f32(key(names::kRmsEps), 1e-5f);
   w.set_f32(key(names::kRopeFreqBase), 500000.0f);
   w.set_string(key(names::kHiddenActivation), "relu2");
-  if (wt == WeightType::TernT2) w.set_bool(names::kTernScaleDivides, true);
+  if (wt == WeightType::TernT2 || wt == WeightType::TernT1) w.set_bool(names::kTernScaleDivides, true);
   w.set_string(names::kTernConvertedFrom, "tern synth (random ternary weights, seed " + std::to_string(o.seed) + ")");
   write_vocab(w, s.vocab);
 
@@ -294,7 +295,7 @@ const bool registered = register_command({"synth", "Write a random-ternary model
       sub.add_option("--vocab", o->vocab, "override: vocabulary size")->check(CLI::Range(282, 1 << 22));
       sub.add_option("--ctx", o->ctx, "override: context length (default 4096)")->check(CLI::Range(1, 1 << 24));
       sub.add_option("--seed", o->seed, "random seed");
-      sub.add_option("--type", o->type, "ternary weight type: tern_t2 (default), i2_s, tq2_0, tq1_0");
+      sub.add_option("--type", o->type, "ternary weight type: tern_t2 (default), tern_t1 (1.6-bit), i2_s, tq2_0, tq1_0");
       return [o] { return run(*o); };
     },
     90});

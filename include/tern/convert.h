@@ -13,6 +13,7 @@ namespace tern {
 // How the BitLinear (ternary) weights are stored.
 enum class WeightType {
   TernT2,  // tern's own 2-bit layout (default; arch "bitnet-b1.58"; scale divides)
+  TernT1,  // tern's own 1.6-bit base-3 layout (arch "bitnet-b1.58"; scale divides; any row length)
   I2_S,    // bitnet.cpp (arch "bitnet-b1.58"), rows must be a multiple of 128
   TQ2_0,   // llama.cpp (arch "bitnet"), rows must be a multiple of 256
   TQ1_0,   // llama.cpp (arch "bitnet"), rows must be a multiple of 256
@@ -20,7 +21,7 @@ enum class WeightType {
 // How the token embedding (= tied lm_head) is stored.
 enum class EmbdType { F16, F32, Q8_0, Q6_K, Q4_0 };
 
-// Parse/print the CLI spellings ("tern_t2", "i2_s", "tq2_0", "tq1_0"; "f16", "f32",
+// Parse/print the CLI spellings ("tern_t2", "tern_t1", "i2_s", "tq2_0", "tq1_0"; "f16", "f32",
 // "q8_0", "q6_k", "q4_0"). parse_* throws tern::Error listing the valid names.
 WeightType parse_weight_type(const std::string& name);
 EmbdType parse_embd_type(const std::string& name);

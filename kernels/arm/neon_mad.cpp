@@ -53,6 +53,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kNeonMadKernel = {"neon-mad", "NEON 2-bit unpack + vmull/vmlal multiply-add (ARMv8.0, no dotprod)",
-                               supported, 30, prepare, matmul, 1, "NEON"};
+                               supported, 30, prepare, matmul, 1, "NEON", neon_matmul_t1};
 
 }  // namespace tern::kernels

@@ -26,7 +26,7 @@ constexpr std::array<TypeTraits, 13> kTypes = {{
     {TensorType::TL1, "TL1", 128, 32, kScaleTrailerBytes, false, false},
     {TensorType::TL2, "TL2", 1, 1, kScaleTrailerBytes, false, false},
     {TensorType::TERN_T2, "TERN_T2", 128, 32, kScaleTrailerBytes, true, true},
-    {TensorType::TERN_T1, "TERN_T1", 256, 52, kScaleTrailerBytes, true, true},
+    {TensorType::TERN_T1, "TERN_T1", 160, 32, kScaleTrailerBytes, true, true},
 }};
 
 constexpr uint64_t kMaxElements = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());

@@ -21,9 +21,9 @@
 //               per 128 (2-bit codes t+1, layout in kernels/ternary.h), row r at r*Kp/4; then a
 //               32-byte trailer: bytes 0..3 = f32 weight_scale, which DIVIDES
 //               (out = y / (s * weight_scale)); bytes 4..31 zero.
-//   0x7E524E02 TERN_T1  tern: rows padded to a multiple of 256 elements, 52 bytes per 256
-//               (48 bytes of 5 trits per byte + 4 bytes of 4 trits, 1.625 bpw), then the same
-//               32-byte trailer as TERN_T2.
+//   0x7E524E02 TERN_T1  tern: rows padded with zeros to a multiple of 160 elements, 32 bytes
+//               per 160 (5 base-3 digits per byte, 1.6 bpw, layout in kernels/ternary.h), row r
+//               at r*Kt/5; then the same 32-byte trailer as TERN_T2 (f32 weight_scale, divides).
 #pragma once
 
 #include <cstdint>
@@ -48,7 +48,7 @@ enum class TensorType : uint32_t {
   TL2 = 39,    // bitnet.cpp x86 LUT (recognised, not loadable)
   // tern's own ternary types (byte layouts above and in kernels/ternary.h).
   TERN_T2 = 0x7E524E01,  // 2-bit codes, rows padded to 128, per-tensor f32 scale trailer
-  TERN_T1 = 0x7E524E02,  // 1.6-bit base-3 codes, rows padded to 256, per-tensor f32 scale trailer
+  TERN_T1 = 0x7E524E02,  // 1.6-bit base-3 codes, rows padded to 160, per-tensor f32 scale trailer
 };
 
 // Size of the per-tensor trailer of I2_S, TERN_T2 and TERN_T1 (f32 scale + padding).

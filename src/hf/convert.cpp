@@ -35,7 +35,7 @@ struct NamedType {
   WeightType w;
 };
 constexpr NamedType kWeightTypes[] = {
-    {"tern_t2", WeightType::TernT2}, {"i2_s", WeightType::I2_S}, {"tq2_0", WeightType::TQ2_0}, {"tq1_0", WeightType::TQ1_0}};
+    {"tern_t2", WeightType::TernT2}, {"tern_t1", WeightType::TernT1}, {"i2_s", WeightType::I2_S}, {"tq2_0", WeightType::TQ2_0}, {"tq1_0", WeightType::TQ1_0}};
 struct NamedEmbd {
   const char* name;
   EmbdType e;
@@ -46,6 +46,7 @@ constexpr NamedEmbd kEmbdTypes[] = {{"f16", EmbdType::F16}, {"f32", EmbdType::F3
 TensorType gguf_type(WeightType t) {
   switch (t) {
     case WeightType::TernT2: return TensorType::TERN_T2;
+    case WeightType::TernT1: return TensorType::TERN_T1;
     case WeightType::I2_S: return TensorType::I2_S;
     case WeightType::TQ2_0: return TensorType::TQ2_0;
     case WeightType::TQ1_0: return TensorType::TQ1_0;
@@ -110,8 +111,10 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
   (void)hf::load_generation_config(opt.input_dir);  // validated; GGUF keeps the tokenizer's ids
   p.tokens = hf::load_token_table(opt.input_dir, c.vocab_size, c.bos_token_id, c.eos_token_id);
   ckpt = hf::Checkpoint::open(opt.input_dir);
-  p.arch = (opt.weight_type == WeightType::TernT2 || opt.weight_type == WeightType::I2_S) ? names::kArchBitnetB158
-                                                                                           : names::kArchBitnet;
+  p.arch = (opt.weight_type == WeightType::TernT2 || opt.weight_type == WeightType::TernT1 ||
+            opt.weight_type == WeightType::I2_S)
+               ? names::kArchBitnetB158
+               : names::kArchBitnet;
   const std::string config_path = (fs::path(opt.input_dir) / "config.json").string();
   std::set<std::string> used;
 
@@ -235,7 +238,8 @@ void write_metadata(gguf::Writer& w, const Plan& p, const ConvertOptions& opt) {
     case WeightType::I2_S: w.set_u32(names::kGeneralFileType, 40); break;
     case WeightType::TQ1_0: w.set_u32(names::kGeneralFileType, 36); break;
     case WeightType::TQ2_0: w.set_u32(names::kGeneralFileType, 37); break;
-    case WeightType::TernT2: break;
+    case WeightType::TernT2:
+    case WeightType::TernT1: break;
   }
   w.set_u32(names::kGeneralQuantVersion, 2);
   w.set_u32(names::key(a, names::kVocabSize), static_cast<uint32_t>(c.vocab_size));
@@ -255,7 +259,9 @@ void write_metadata(gguf::Writer& w, const Plan& p, const ConvertOptions& opt) {
   w.set_string(names::key(a, names::kHiddenActivation), c.hidden_act);
   w.set_string(names::kTernConvertedFrom, std::string("huggingface ") + c.architecture + " (" +
                                               (p.layout == hf::WeightLayout::Packed ? "packed" : "bf16 master") + ")");
-  if (opt.weight_type == WeightType::TernT2) w.set_bool(names::kTernScaleDivides, true);
+  if (opt.weight_type == WeightType::TernT2 || opt.weight_type == WeightType::TernT1) {
+    w.set_bool(names::kTernScaleDivides, true);
+  }
 
   const hf::TokenTable& t = p.tokens;
   w.set_string(names::kTokModel, t.model);
@@ -394,7 +400,7 @@ WeightType parse_weight_type(const std::string& name) {
   for (const auto& t : kWeightTypes) {
     if (name == t.name) return t.w;
   }
-  throw Error("unknown weight type '" + name + "' (tern_t2, i2_s, tq2_0, tq1_0)");
+  throw Error("unknown weight type '" + name + "' (tern_t2, tern_t1, i2_s, tq2_0, tq1_0)");
 }
 
 EmbdType parse_embd_type(const std::string& name) {

@@ -36,6 +36,13 @@ void encode_t2(const TernaryWeight& w, std::vector<uint8_t>& out) {
   append_scale_trailer(out, w.weight_scale);
 }
 
+// TERN_T1: 1.6-bit base-3 rows (kernels/ternary.h), the same divisor trailer as TERN_T2.
+void encode_t1(const TernaryWeight& w, std::vector<uint8_t>& out) {
+  const std::vector<uint8_t> packed = kernels::pack_t1(w.trits.data(), w.rows, w.cols);
+  out.insert(out.end(), packed.begin(), packed.end());
+  append_scale_trailer(out, w.weight_scale);
+}
+
 // bitnet.cpp quantize_i2_s: the flattened tensor in 128-element blocks of 32 bytes; byte p
 // holds elements p (bits 7:6), p+32 (5:4), p+64 (3:2), p+96 (1:0).
 void encode_i2_s(const TernaryWeight& w, std::vector<uint8_t>& out) {
@@ -105,7 +112,8 @@ void encode_tq1_0(const TernaryWeight& w, std::vector<uint8_t>& out) {
 
 bool ternary_type_fits(TensorType type, int64_t cols) {
   switch (type) {
-    case TensorType::TERN_T2: return cols > 0;
+    case TensorType::TERN_T2:
+    case TensorType::TERN_T1: return cols > 0;
     case TensorType::I2_S: return cols > 0 && cols % 128 == 0;
     case TensorType::TQ2_0:
     case TensorType::TQ1_0: return cols > 0 && cols % 256 == 0;
@@ -120,6 +128,7 @@ void encode_ternary(const TernaryWeight& w, TensorType type, const std::string& 
   }
   switch (type) {
     case TensorType::TERN_T2: encode_t2(w, out); break;
+    case TensorType::TERN_T1: encode_t1(w, out); break;
     case TensorType::I2_S: encode_i2_s(w, out); break;
     case TensorType::TQ2_0: encode_tq2_0(w, out); break;
     case TensorType::TQ1_0: encode_tq1_0(w, out); break;

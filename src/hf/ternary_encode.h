@@ -5,7 +5,7 @@
 //   I2_S:  one f32 = float32(1/weight_scale) after the codes (0 for an all-zero tensor, as
 //          bitnet.cpp's max|w| gives),
 //   TQ*_0: per 256-block f16 d = f16(float32(1/weight_scale)), 0 for an all-zero block.
-// TERN_T2 keeps the checkpoint's divisor exactly: trailer bytes 0..3 = f32(weight_scale).
+// TERN_T2 and TERN_T1 keep the checkpoint's divisor exactly: trailer bytes 0..3 = f32(weight_scale).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@
 
 namespace tern::hf {
 
-// Appends the GGUF bytes of `w` in `type` (TERN_T2, I2_S, TQ2_0 or TQ1_0) to `out`.
+// Appends the GGUF bytes of `w` in `type` (TERN_T2, TERN_T1, I2_S, TQ2_0 or TQ1_0) to `out`.
 // `what` names the tensor in errors (row lengths a type cannot hold).
 void encode_ternary(const TernaryWeight& w, gguf::TensorType type, const std::string& what,
                     std::vector<uint8_t>& out);

@@ -40,7 +40,7 @@ void bitlinear_batch(const kernels::Kernel& kernel, ThreadPool& pool, const Quan
       const BitLinear& w = *job[j].weight;
       const int64_t rows = w.w.rows;
       int32_t* yj = y + n_tokens * offset[j];
-      kernel.matmul(w.w, in.acts, yj, rows, b, e);
+      kernels::matmul_rows(kernel, w.w, in.acts, yj, rows, b, e);  // T2 or T1 code
       for (int64_t t = 0; t < n_tokens; ++t) {
         const float denom = in.scale[t] * w.weight_scale;  // s * weight_scale, one rounding
         const int32_t* yt = yj + t * rows;

@@ -15,7 +15,8 @@
 
 namespace tern::model {
 
-// A BitLinear weight: ternary codes in the TERN_T2 layout and the per-tensor scale.
+// A BitLinear weight: ternary codes in the TERN_T2 or TERN_T1 layout (w.format) and the
+// per-tensor scale.
 //   out = (float)y / (s * weight_scale) * post_scale        (y = int8 activations . codes)
 // weight_scale DIVIDES, as the Hugging Face checkpoint's weight_scale does. Foreign types
 // whose scale multiplies (I2_S, TQ*) are converted at load: weight_scale = 1 / scale.

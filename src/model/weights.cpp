@@ -1,4 +1,4 @@
-// Binds the GGUF tensors to ModelWeights: TERN_T2 matrices as views into the mapping,
+// Binds the GGUF tensors to ModelWeights: TERN_T2 / TERN_T1 matrices as views into the mapping,
 // foreign ternary types repacked once into owned memory, norms copied to float.
 #include <cmath>
 #include <cstdlib>
@@ -72,10 +72,15 @@ class Binder {
     BitLinear b;
     b.w.rows = out_features;
     b.w.k = in_features;
-    const uint64_t code_bytes = static_cast<uint64_t>(out_features) * static_cast<uint64_t>(kernels::t2_row_bytes(in_features));
+    // tern's own types run in place; foreign ones are repacked to TERN_T2.
+    b.w.format = t.type == TensorType::TERN_T1 ? kernels::TernaryFormat::T1 : kernels::TernaryFormat::T2;
+    const uint64_t code_bytes =
+        static_cast<uint64_t>(out_features) * static_cast<uint64_t>(kernels::ternary_row_bytes(b.w.format, in_features));
     if (d_.report.ternary_type.empty()) d_.report.ternary_type = gguf::type_name(t.type);
-    if (t.type == TensorType::TERN_T2) {
-      if (t.nbytes < code_bytes + 4) f_.fail("tensor '" + name + "'", "TERN_T2 data is too short for its scale trailer");
+    if (t.type == TensorType::TERN_T2 || t.type == TensorType::TERN_T1) {
+      if (t.nbytes < code_bytes + 4) {
+        f_.fail("tensor '" + name + "'", std::string(gguf::type_name(t.type)) + " data is too short for its scale trailer");
+      }
       b.w.data = t.data;  // zero copy
       std::memcpy(&b.weight_scale, t.data + code_bytes, 4);
       if (!std::isfinite(b.weight_scale) || b.weight_scale <= 0) {
@@ -93,7 +98,7 @@ class Binder {
       d_.owned.push_back(std::move(buf));
     } else {
       f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
-                                           " is not a ternary type tern can run (TERN_T2, I2_S, TQ2_0, TQ1_0)");
+                                           " is not a ternary type tern can run (TERN_T2, TERN_T1, I2_S, TQ2_0, TQ1_0)");
     }
     // llama.cpp "bitnet" files may carry a separate output scale: blk.N.<name>.scale.
     std::string scale_name = name;

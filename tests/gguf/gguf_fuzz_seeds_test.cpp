@@ -53,7 +53,7 @@ void write_seeds(const std::string& dir) {
     w.add_tensor("blk.0.attn_v.weight", TensorType::TQ1_0, {256, 1});
     w.add_tensor("blk.0.attn_output.weight", TensorType::Q8_0, {32, 2});
     w.write_tensor_data("blk.0.attn_q.weight", data(2 * 64 + 32));
-    w.write_tensor_data("blk.0.ffn_up.weight", data(52 + 32));
+    w.write_tensor_data("blk.0.ffn_up.weight", data(2 * 32 + 32));
     w.write_tensor_data("blk.0.ffn_down.weight", data(64 + 32));
     w.write_tensor_data("blk.0.attn_k.weight", data(66));
     w.write_tensor_data("blk.0.attn_v.weight", data(54));

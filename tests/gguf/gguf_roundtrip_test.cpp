@@ -70,7 +70,7 @@ std::vector<TensorSpec> tensor_specs() {
       {"output_norm.weight", TensorType::F32, {7}, 28},
       {"blk.0.attn_q.weight", TensorType::TERN_T2, {130, 3}, 3 * 2 * 32 + 32},
       {"blk.0.attn_k.weight", TensorType::TERN_T2, {128, 5}, 5 * 32 + 32},
-      {"blk.0.ffn_up.weight", TensorType::TERN_T1, {300, 2}, 2 * 2 * 52 + 32},
+      {"blk.0.ffn_up.weight", TensorType::TERN_T1, {300, 2}, 2 * 2 * 32 + 32},
       {"blk.0.ffn_gate.weight", TensorType::I2_S, {256, 3}, 256 * 3 / 4 + 32},
       {"blk.0.ffn_down.weight", TensorType::TQ2_0, {512, 2}, 2 * 2 * 66},
       {"blk.0.attn_v.weight", TensorType::TQ1_0, {256, 1}, 54},

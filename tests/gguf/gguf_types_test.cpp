@@ -74,10 +74,12 @@ TEST(TypeSizes, TernTypesPadRows) {
   EXPECT_EQ(nbytes(TensorType::TERN_T2, {129, 1}), 64u + 32);
   EXPECT_EQ(nbytes(TensorType::TERN_T2, {2560, 6912}), 2560ull / 4 * 6912 + 32);
   EXPECT_EQ(nbytes(TensorType::TERN_T2, {1, 3, 2}), 6u * 32 + 32);
-  // TERN_T1: 52 bytes per 256 elements, rows padded to 256, then the trailer.
-  EXPECT_EQ(nbytes(TensorType::TERN_T1, {256, 1}), 52u + 32);
-  EXPECT_EQ(nbytes(TensorType::TERN_T1, {257, 2}), 2u * 104 + 32);
-  EXPECT_EQ(nbytes(TensorType::TERN_T1, {2560, 6912}), 10ull * 52 * 6912 + 32);
+  // TERN_T1: 32 bytes per 160 elements, rows padded to 160, then the trailer.
+  EXPECT_EQ(nbytes(TensorType::TERN_T1, {160, 1}), 32u + 32);
+  EXPECT_EQ(nbytes(TensorType::TERN_T1, {256, 1}), 64u + 32);
+  EXPECT_EQ(nbytes(TensorType::TERN_T1, {321, 2}), 2u * 96 + 32);
+  EXPECT_EQ(nbytes(TensorType::TERN_T1, {2560, 6912}), 2560ull / 5 * 6912 + 32);
+  EXPECT_EQ(nbytes(TensorType::TERN_T1, {6912, 2560}), 7040ull / 5 * 2560 + 32);
 }
 
 TEST(TypeSizes, OverflowAndBadDimsThrowWithPrefix) {

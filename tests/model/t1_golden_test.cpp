@@ -1,0 +1,110 @@
+// TERN_T1 (1.6-bit) models against TERN_T2: every golden model converted to both holds the
+// same trits and the same divisor, and the kernels' dots are exact integers, so the logits
+// must be BIT-IDENTICAL on every runnable kernel, batched (GEMM) and token by token (GEMV).
+// Also: the file runs in place (zero copy), and Model::bytes_per_token counts T1's bytes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "gguf/gguf_file.h"
+#include "model_test_util.h"
+
+namespace tern::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> golden_models() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(shared_dir() / "golden")) {
+    if (fs::exists(e.path() / "golden" / "golden.json")) out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+SessionOptions opts(int threads) {
+  SessionOptions o;
+  o.kv_type = KvType::F32;
+  o.n_threads = threads;
+  o.n_ctx = 256;
+  return o;
+}
+
+// Logits of every position, one token per eval (the GEMV path).
+std::vector<float> decode_one_by_one(std::shared_ptr<const Model> m, const std::vector<int32_t>& ids, int threads) {
+  Session s(std::move(m), opts(threads));
+  std::vector<float> out;
+  for (int32_t id : ids) {
+    std::span<const float> l = s.eval(std::span<const int32_t>(&id, 1));
+    out.insert(out.end(), l.begin(), l.end());
+  }
+  return out;
+}
+
+bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(T1Golden, SameLogitsAsT2BitForBitEveryKernel) {
+  const auto models = golden_models();
+  ASSERT_GE(models.size(), 3u);
+  for (const std::string& model : models) {
+    const std::string t2 = converted_model(model, WeightType::TernT2);
+    const std::string t1 = converted_model(model, WeightType::TernT1);
+    const nlohmann::json& g = golden_json(model);
+    for (const kernels::Kernel* k : runnable_kernels()) {
+      SCOPED_TRACE(model + " kernel " + k->name);
+      ModelOptions mo;
+      mo.kernel = k->name;
+      auto m2 = Model::load(t2, mo);
+      auto m1 = Model::load(t1, mo);
+      ASSERT_EQ(m1->report().ternary_type, "TERN_T1");
+      EXPECT_TRUE(m1->report().zero_copy);
+      EXPECT_EQ(m1->report().repacked_tensors, 0);
+      int checked = 0;
+      for (const nlohmann::json& seq : g["sequences"]) {
+        const auto ids = seq["ids"].get<std::vector<int32_t>>();
+        const int threads = 1 + checked % 2;
+        const auto a = eval_all(m1, ids, opts(threads));
+        const auto b = eval_all(m2, ids, opts(threads));
+        ASSERT_FALSE(a.empty());
+        EXPECT_TRUE(bit_identical(a, b)) << seq["name"] << " batched, max|d| "
+                                         << compare(a.data(), b.data(), 1, static_cast<int64_t>(a.size())).max_abs;
+        if (checked == 0) {  // the decode path once per model and kernel (it is slower)
+          const std::vector<int32_t> head(ids.begin(), ids.begin() + std::min<size_t>(ids.size(), 12));
+          const auto c = decode_one_by_one(m1, head, 2);
+          const auto d = decode_one_by_one(m2, head, 2);
+          EXPECT_TRUE(bit_identical(c, d)) << seq["name"] << " token by token";
+        }
+        ++checked;
+      }
+      EXPECT_GT(checked, 0);
+    }
+  }
+}
+
+// bytes_per_token counts each ternary matrix at its own size: T1 reads rows of
+// t1_row_bytes(k) (1.6 bits per padded weight) where T2 reads t2_row_bytes(k).
+TEST(T1Golden, BytesPerTokenCountsT1Rows) {
+  for (const std::string& model : golden_models()) {
+    const auto m1 = Model::load(converted_model(model, WeightType::TernT1));
+    const auto m2 = Model::load(converted_model(model, WeightType::TernT2));
+    const gguf::File f1 = gguf::File::open(converted_model(model, WeightType::TernT1));
+    uint64_t t1_codes = 0, t2_codes = 0;  // expected ternary bytes from the shapes
+    for (const auto& t : f1.tensors()) {
+      if (t.type != gguf::TensorType::TERN_T1) continue;
+      const auto k = static_cast<int64_t>(t.dims[0]), rows = static_cast<int64_t>(t.dims[1]);
+      t1_codes += static_cast<uint64_t>(rows * kernels::t1_row_bytes(k));
+      t2_codes += static_cast<uint64_t>(rows * kernels::t2_row_bytes(k));
+    }
+    ASSERT_GT(t1_codes, 0u) << model;
+    // Same lm_head in both: the difference is exactly the ternary bytes.
+    EXPECT_EQ(m2->bytes_per_token() - m1->bytes_per_token(), t2_codes - t1_codes) << model;
+  }
+}
+
+}  // namespace
+}  // namespace tern::test
