@@ -4,9 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
+#include "kernels/attention.h"
 #include "kernels/float_ops.h"
-#include "model/ops.h"
 
 namespace tern::model {
 
@@ -25,55 +26,70 @@ void store_kv_row(const SessionState& s, uint8_t* dst, const float* src) {
 
 namespace {
 
-// One query head against positions 0..pos of its KV head: scores, softmax, weighted sum.
-void attend_head(const SessionState& s, int64_t layer, int64_t pos, const float* q, int64_t kv_head,
-                 float* scores, float* out) {
-  const int64_t hd = s.m.hp.head_dim;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const uint64_t off = static_cast<uint64_t>(kv_head * hd);
-  for (int64_t j = 0; j <= pos; ++j) {
-    float d;
-    if (s.kv_type == KvType::F32) {
-      d = ops::dot(q, reinterpret_cast<const float*>(kv_at(s.k_cache, s, layer, j)) + off, hd);
-    } else {
-      const uint16_t* kh = reinterpret_cast<const uint16_t*>(kv_at(s.k_cache, s, layer, j)) + off;
-      float kf[512];
-      kernels::f16_to_f32_row(kh, kf, hd);
-      d = ops::dot(q, kf, hd);
-    }
-    scores[j] = d * scale;
-  }
-  kernels::softmax(scores, pos + 1);
-  std::fill(out, out + hd, 0.0f);
-  for (int64_t j = 0; j <= pos; ++j) {
-    const float p = scores[j];
-    if (s.kv_type == KvType::F32) {
-      const float* vj = reinterpret_cast<const float*>(kv_at(s.v_cache, s, layer, j)) + off;
-      for (int64_t i = 0; i < hd; ++i) out[i] += p * vj[i];
-    } else {
-      const uint16_t* vj = reinterpret_cast<const uint16_t*>(kv_at(s.v_cache, s, layer, j)) + off;
-      float vf[512];
-      kernels::f16_to_f32_row(vj, vf, hd);
-      for (int64_t i = 0; i < hd; ++i) out[i] += p * vf[i];
-    }
-  }
+// Query tokens per tile: enough rows (tokens x heads) to reuse each converted K/V block many
+// times, few enough that the tile's scores (rows x keys floats) stay near kScoresBudget.
+constexpr int64_t kMaxTileTokens = 16;
+constexpr int64_t kScoresBudget = int64_t{1} << 18;  // floats (1 MiB) per thread
+
+// Per-thread scratch; grows only when a session with a longer context (or wider model)
+// first runs on the thread, so decode and later prefills allocate nothing.
+float* tile_scratch(size_t floats) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < floats) buf.resize(floats);
+  return buf.data();
 }
 
 }  // namespace
 
+// Tasks are (KV head, token tile, slice of that KV head's query heads), largest tiles
+// first so the causal imbalance evens out across threads. Decode (one token) splits the
+// query heads so every thread gets work. Every row is computed the same way whatever the
+// split (kernels/attention.h), so thread count, batch size and decode vs prefill do not
+// change a bit of the result.
 void attention(SessionState& s, int64_t layer, int64_t p0, int64_t n) {
   const ModelHParams& hp = s.m.hp;
-  const int64_t group = hp.n_head / hp.n_head_kv;
-  const int64_t n_tasks = n * hp.n_head;
-  const int64_t parts = s.pool.size();
-  s.pool.parallel_for(parts, [&](int64_t part) {
-    const RowRange r = split_rows(n_tasks, parts, part, 1);
-    float* scores = s.scores.data() + part * s.n_ctx;
-    for (int64_t task = r.begin; task < r.end; ++task) {
-      const int64_t t = task / hp.n_head, h = task % hp.n_head;
-      attend_head(s, layer, p0 + t, s.q.data() + t * s.q_dim + h * hp.head_dim, h / group, scores,
-                  s.att.data() + t * s.q_dim + h * hp.head_dim);
-    }
+  const int64_t hd = hp.head_dim, n_kv = hp.n_head_kv;
+  const int64_t group = hp.n_head / n_kv;
+  const int64_t n_keys = p0 + n;
+  const int64_t threads = s.pool.size();
+  const int64_t tile = std::clamp<int64_t>(kScoresBudget / (group * n_keys), 1, kMaxTileTokens);
+  const int64_t n_tiles = (n + tile - 1) / tile;
+  int64_t slices = 1;  // query-head slices per (KV head, tile)
+  while (slices < group && n_kv * n_tiles * slices < 4 * threads) ++slices;
+  const int64_t per_tile = n_kv * slices;
+  // A tile's scores never exceed max(budget, group * n_ctx) floats (tile == 1 when one
+  // token's rows alone pass the budget), so each thread's scratch is sized once per session.
+  const size_t scratch_floats =
+      kernels::attention_scratch_floats(1, std::max(kScoresBudget, group * s.n_ctx), hd);
+  const kernels::AttentionKernels& kern = kernels::attention_kernels();
+  const bool f16 = s.kv_type == KvType::F16;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const uint8_t* k_base = kv_at(s.k_cache, s, layer, 0);
+  const uint8_t* v_base = kv_at(s.v_cache, s, layer, 0);
+
+  s.pool.parallel_for(n_tiles * per_tile, [&](int64_t task) {
+    const int64_t ti = n_tiles - 1 - task / per_tile;  // last (longest) tiles first
+    const int64_t kvh = (task % per_tile) / slices, slice = task % slices;
+    const RowRange heads = split_rows(group, slices, slice, 1);
+    if (heads.size() == 0) return;
+    const int64_t t0 = ti * tile;
+    const int64_t h0 = kvh * group + heads.begin;
+    kernels::AttentionTile t;
+    t.q = s.q.data() + t0 * s.q_dim + h0 * hd;
+    t.ld_q_token = s.q_dim;
+    t.n_tokens = std::min(tile, n - t0);
+    t.pos0 = p0 + t0;
+    t.n_heads = heads.size();
+    const uint64_t kv_off = static_cast<uint64_t>(kvh * hd) * s.kv_elem_bytes;
+    t.k = k_base + kv_off;
+    t.v = v_base + kv_off;
+    t.ld_kv = s.kv_dim;
+    t.f16 = f16;
+    t.head_dim = hd;
+    t.scale = scale;
+    t.out = s.att.data() + t0 * s.q_dim + h0 * hd;
+    t.ld_out_token = s.q_dim;
+    kernels::attend_tile(kern, t, tile_scratch(scratch_floats));
   });
 }
 
