@@ -17,6 +17,18 @@ namespace {
 using Batch = xsimd::batch<float>;
 constexpr int64_t kLanes = static_cast<int64_t>(Batch::size);
 
+// Sum of a batch's lanes in one fixed order: fold the upper half onto the lower half until
+// one lane is left (4 lanes: (l0 + l2) + (l1 + l3), the order SSE2's hadd uses). xsimd::hadd
+// is free to pick its own order per ISA (NEON's differs), and an ulp in a norm's sum of
+// squares is enough to flip an int8 near-tie downstream: results must not depend on the ISA.
+float sum_lanes(const Batch& b) {
+  alignas(64) float lanes[kLanes];
+  b.store_aligned(lanes);
+  for (int64_t width = kLanes / 2; width >= 1; width /= 2)
+    for (int64_t i = 0; i < width; ++i) lanes[i] = lanes[i] + lanes[i + width];
+  return lanes[0];
+}
+
 }  // namespace
 
 void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y) {
@@ -26,7 +38,7 @@ void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y) {
     const Batch v = Batch::load_unaligned(x + i);
     acc = acc + v * v;
   }
-  float sum = xsimd::hadd(acc);
+  float sum = sum_lanes(acc);
   for (; i < n; ++i) sum += x[i] * x[i];
   const float r = 1.0f / std::sqrt(sum / static_cast<float>(n) + eps);
   const Batch vr(r);
@@ -41,11 +53,15 @@ void rope_tables(int64_t head_dim, float theta, int64_t n_pos, float* cos, float
   const int64_t half = head_dim / 2;
   for (int64_t p = 0; p < n_pos; ++p) {
     for (int64_t j = 0; j < half; ++j) {
-      // torch: 1.0 / (base ** (arange(0, d, 2).float() / d)), all float32.
+      // torch computes 1 / base^(2j/d), the angle and cos/sin in float32, with its own libm.
+      // tern computes them in double and rounds each to float: as accurate, and the same on
+      // every ISA (glibc's float powf/cosf/sinf may differ by an ulp between x86 and aarch64,
+      // which is enough to flip an int8 near-tie downstream).
       const float exponent = static_cast<float>(2 * j) / static_cast<float>(head_dim);
-      const float inv_freq = 1.0f / std::pow(theta, exponent);
+      const float inv_freq = static_cast<float>(1.0 / std::pow(static_cast<double>(theta), static_cast<double>(exponent)));
       const float angle = static_cast<float>(p) * inv_freq;
-      const float c = std::cos(angle), s = std::sin(angle);
+      const float c = static_cast<float>(std::cos(static_cast<double>(angle)));
+      const float s = static_cast<float>(std::sin(static_cast<double>(angle)));
       cos[p * head_dim + j] = cos[p * head_dim + j + half] = c;
       sin[p * head_dim + j] = sin[p * head_dim + j + half] = s;
     }
@@ -82,13 +98,13 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
   float sum = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
+    // exp in double, rounded: the same float on every ISA (see rope_tables).
+    x[i] = static_cast<float>(std::exp(static_cast<double>(x[i] - mx)));
     sum += x[i];
   }
-  const Batch vs(sum);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) (Batch::load_unaligned(x + i) / vs).store_unaligned(x + i);
-  for (; i < n; ++i) x[i] = x[i] / sum;
+  // A plain IEEE division per element (the compiler vectorises it): xsimd's batch division
+  // gave results an ulp away from IEEE division on aarch64 (qemu -cpu max), x86 did not.
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] / sum;
 }
 
 void relu2_mul(const float* gate, const float* up, float* out, int64_t n) {

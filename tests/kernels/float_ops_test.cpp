@@ -61,17 +61,23 @@ TEST(KernelFloatOps, RmsNormRandomCloseAndInPlace) {
   EXPECT_EQ(x, y);
 }
 
-TEST(KernelFloatOps, RopeTablesFollowHfFloat32) {
+// HF's formula (inv_freq = 1 / theta^(2j/d) rounded to float, angle = p * inv_freq in
+// float), with pow, cos and sin evaluated in double and rounded once, so the table is the
+// same on every ISA (float libm results differ by an ulp between x86 and aarch64 glibc).
+TEST(KernelFloatOps, RopeTablesFollowHfFormulaIsaIndependent) {
   const int64_t d = 64, n_pos = 50;
   std::vector<float> c(static_cast<size_t>(n_pos * d)), s(c.size());
   rope_tables(d, 500000.0f, n_pos, c.data(), s.data());
   for (int64_t p = 0; p < n_pos; ++p)
     for (int64_t j = 0; j < d / 2; ++j) {
-      const float inv = 1.0f / std::pow(500000.0f, static_cast<float>(2 * j) / static_cast<float>(d));
+      const float e = static_cast<float>(2 * j) / static_cast<float>(d);
+      const float inv = static_cast<float>(1.0 / std::pow(500000.0, static_cast<double>(e)));
       const float a = static_cast<float>(p) * inv;
-      ASSERT_EQ(c[static_cast<size_t>(p * d + j)], std::cos(a));
-      ASSERT_EQ(c[static_cast<size_t>(p * d + j + d / 2)], std::cos(a));
-      ASSERT_EQ(s[static_cast<size_t>(p * d + j + d / 2)], std::sin(a));
+      ASSERT_EQ(c[static_cast<size_t>(p * d + j)], static_cast<float>(std::cos(static_cast<double>(a))));
+      ASSERT_EQ(c[static_cast<size_t>(p * d + j + d / 2)], c[static_cast<size_t>(p * d + j)]);
+      ASSERT_EQ(s[static_cast<size_t>(p * d + j + d / 2)], static_cast<float>(std::sin(static_cast<double>(a))));
+      // And within an ulp or so of the float libm HF uses.
+      ASSERT_NEAR(c[static_cast<size_t>(p * d + j)], std::cos(a), 2e-7f);
     }
   EXPECT_EQ(c[0], 1.0f);
   EXPECT_EQ(s[5], 0.0f);
@@ -108,7 +114,8 @@ TEST(KernelFloatOps, SoftmaxMaxSubtracted) {
     for (float v : x) mx = std::max(mx, v);
     float sum = 0;
     std::vector<float> e(x.size());
-    for (size_t i = 0; i < x.size(); ++i) sum += (e[i] = std::exp(x[i] - mx));
+    // exp evaluated in double and rounded to float: the same on every ISA.
+    for (size_t i = 0; i < x.size(); ++i) sum += (e[i] = static_cast<float>(std::exp(static_cast<double>(x[i] - mx))));
     for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(y[i], e[i] / sum) << "n=" << n << " i=" << i;
   }
 }
