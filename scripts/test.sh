@@ -22,8 +22,7 @@ step "aarch64 build + tests under qemu (-cpu max: NEON + dotprod)"
 ./scripts/build.sh aarch64
 QEMU_CPU=max ctest --test-dir build/aarch64 --output-on-failure -j 2
 step "aarch64 kernel + model tests under qemu (-cpu cortex-a53: NEON without dotprod)"
-QEMU_CPU=cortex-a53 ctest --test-dir build/aarch64 --output-on-failure -j 2 -R '^(Kernel|Model|Golden)' \
- 
+QEMU_CPU=cortex-a53 ctest --test-dir build/aarch64 --output-on-failure -j 2 -R '^(Kernel|Model|Golden)'
 
 step "fuzz targets, ${fuzz_seconds}s each"
 ./scripts/build.sh fuzz
