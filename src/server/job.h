@@ -19,6 +19,7 @@ struct GenRequest {
   SamplerConfig sampling;
   int64_t max_tokens = 16;          // >= 1, already checked against the context
   std::vector<std::string> stop;    // generation ends before any of these texts
+  bool ignore_eos = false;          // end-of-generation tokens do not end the reply
 };
 
 struct GenResult {

@@ -109,6 +109,11 @@ ParsedRequest parse_request(const std::string& body_text, bool chat, const Parse
   } else {
     s.seed = std::random_device{}();
   }
+  // llama.cpp's extension: generate exactly max_tokens (load tests, benchmarks).
+  if (body.contains("ignore_eos") && !body["ignore_eos"].is_null()) {
+    if (!body["ignore_eos"].is_boolean()) throw HttpError(400, "'ignore_eos' must be a boolean", "ignore_eos");
+    r.gen.ignore_eos = body["ignore_eos"].get<bool>();
+  }
   if (body.contains("stop") && !body["stop"].is_null()) {
     const ojson& st = body["stop"];
     if (st.is_string()) {

@@ -86,17 +86,21 @@ void Scheduler::release(Slot& slot, GenResult result) {
   const bool cancelled = result.finish_reason == "cancelled";
   result.prompt_tokens = static_cast<int64_t>(slot.job->request().prompt.size());
   result.completion_tokens = slot.generated;
-  slot.job->finish(std::move(result));
+  const std::shared_ptr<Job> job = std::move(slot.job);
   slot.job.reset();
   slot.sampler.reset();
   slot.decoder.reset();
   slot.stop.reset();
   slot.decoding = false;
   slot.session->reset();  // the KV cache positions are free for the next job
+  // The books first, then the client: whoever reads the reply sees the slot free.
   active_.fetch_sub(1, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(mu_);
-  ++stats_.jobs_done;
-  if (cancelled) ++stats_.jobs_cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.jobs_done;
+    if (cancelled) ++stats_.jobs_cancelled;
+  }
+  job->finish(std::move(result));
 }
 
 void Scheduler::take_jobs() {
@@ -201,7 +205,7 @@ void Scheduler::decode_pass() {
 void Scheduler::after_eval(Slot& slot, std::span<const float> logits) {
   const GenRequest& r = slot.job->request();
   const int32_t next = slot.sampler->sample(logits);
-  if (tok_.is_eog(next)) return release(slot, ended("stop"));
+  if (!r.ignore_eos && tok_.is_eog(next)) return release(slot, ended("stop"));
   ++slot.generated;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -1,8 +1,11 @@
 // `tern serve` end to end: the server runs in-process on a free loopback port over the
 // golden tiny model (converted to GGUF into a temp folder) and is driven by a real HTTP
 // client (cpp-httplib). Greedy output is checked against Session + argmax run directly.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "chat/chat_prompt.h"
+#include "server/client_socket.h"
 #include "server/server.h"
 #include "server/stop_text.h"
 #include "tern/convert.h"
@@ -55,10 +59,10 @@ struct RunningServer {
   std::unique_ptr<Server> server;
   std::thread thread;
   int port = 0;
-  explicit RunningServer(ServerOptions o) {
+  explicit RunningServer(ServerOptions o, SessionOptions session = session_opts()) {
     o.host = "127.0.0.1";
     o.port = 0;
-    o.session = session_opts();
+    o.session = session;
     o.model_id = "tiny";
     server = std::make_unique<Server>(tiny_model(), o);
     port = server->bind();
@@ -349,6 +353,140 @@ TEST(StopText, HoldsBackOnlyPossibleStarts) {
   StopText t({"ab", "zzz"});
   EXPECT_EQ(t.push("zz"), "");
   EXPECT_EQ(t.flush(), "zz");
+}
+
+}  // namespace
+}  // namespace tern::server
+
+namespace tern::server {
+namespace {
+
+double metric(const RunningServer& srv, const std::string& name) {
+  auto m = srv.client().Get("/metrics");
+  if (!m) return -1;
+  const size_t at = m->body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(m->body.substr(at + name.size() + 2));
+}
+
+// Different prompts (one longer than the prefill chunk, so it is evaluated in pieces
+// between decode steps) at once: each reply equals its own greedy reference, and the
+// scheduler really put several slots into one decode step.
+TEST(ServerBatching, EveryPromptEqualsItsReferenceWhileBatched) {
+  ServerOptions o;
+  o.parallel = 4;
+  o.max_queue = 16;
+  o.prefill_chunk = 8;
+  RunningServer srv(o);
+  std::string long_prompt;
+  for (int i = 0; i < 12; ++i) long_prompt += "the fox and the dog ";
+  const std::vector<std::string> prompts = {kPrompt, "Hello", long_prompt, "Once upon a time there was"};
+  std::vector<std::string> refs;
+  std::vector<int> n_refs;
+  for (const std::string& p : prompts) {
+    int n = 0;
+    refs.push_back(greedy_reference(chat::text_prompt_ids(*tiny_model()->tokenizer(), p), 40, &n));
+    n_refs.push_back(n);
+  }
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::future<std::pair<int, json>>> futures;
+    for (int k = 0; k < 8; ++k) {
+      const std::string& p = prompts[static_cast<size_t>(k) % prompts.size()];
+      futures.push_back(std::async(std::launch::async, [&srv, p] {
+        int st = 0;
+        json j = post(srv, "/v1/completions", {{"prompt", p}, {"max_tokens", 40}, {"temperature", 0}}, &st);
+        return std::make_pair(st, j);
+      }));
+    }
+    for (size_t k = 0; k < futures.size(); ++k) {
+      auto [st, j] = futures[k].get();
+      ASSERT_EQ(st, 200) << j.dump();
+      EXPECT_EQ(j["choices"][0]["text"], refs[k % prompts.size()]) << "prompt " << k % prompts.size();
+      EXPECT_EQ(j["usage"]["completion_tokens"], n_refs[k % prompts.size()]);
+    }
+    // Overlap depends on timing; eight requests for four slots almost always overlap.
+    if (metric(srv, "tern_decode_rows_total") > metric(srv, "tern_decode_steps_total")) break;
+  }
+  EXPECT_GT(metric(srv, "tern_decode_rows_total"), metric(srv, "tern_decode_steps_total"))
+      << "no decode step ever held two slots";
+  EXPECT_EQ(metric(srv, "tern_active_slots"), 0);
+}
+
+// The connection lookup the non-streaming handler uses: finds the accepted socket by its
+// addresses and sees the peer's hang-up.
+TEST(ServerBatching, ClientSocketSeesHangUp) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int local_port = ntohs(addr.sin_port);
+  const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  sockaddr_in mine{};
+  len = sizeof mine;
+  ASSERT_EQ(::getsockname(client, reinterpret_cast<sockaddr*>(&mine), &len), 0);
+  const int accepted = ::accept(listener, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  // From the server's side the peer is the client socket's address.
+  const int fd = find_connection_fd("127.0.0.1", ntohs(mine.sin_port), local_port);
+  EXPECT_EQ(fd, accepted);
+  EXPECT_EQ(find_connection_fd("127.0.0.1", ntohs(mine.sin_port), local_port + 1 == 65536 ? 1 : local_port + 1), -1);
+  EXPECT_FALSE(peer_hung_up(accepted));
+  ::close(client);
+  for (int i = 0; i < 100 && !peer_hung_up(accepted); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(peer_hung_up(accepted));
+  EXPECT_FALSE(peer_hung_up(-1));
+  ::close(accepted);
+  ::close(listener);
+}
+
+// A non-streaming client that sends its request and hangs up: the generation is cancelled
+// long before max_tokens (its slot and KV cache are free again) and the next request runs.
+TEST(ServerBatching, VanishedNonStreamingClientIsCancelled) {
+  ServerOptions o;
+  o.parallel = 1;
+  o.max_queue = 4;
+  o.max_tokens_cap = 1 << 20;
+  SessionOptions session = session_opts();
+  session.n_ctx = 4096;  // a long reply (quadratic attention): seconds on the tiny model
+  RunningServer srv(o, session);
+  const std::string body =
+      json{{"prompt", kPrompt}, {"max_tokens", 4000}, {"temperature", 0}, {"ignore_eos", true}}.dump();
+  const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(srv.port));
+  ASSERT_EQ(::connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::send(sock, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  for (int i = 0; i < 500 && metric(srv, "tern_active_slots") < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::close(sock);
+  for (int i = 0; i < 1000 && metric(srv, "tern_generations_cancelled_total") < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(metric(srv, "tern_generations_cancelled_total"), 1);
+  EXPECT_LT(metric(srv, "tern_generated_tokens_total"), 4000);
+  int status = 0;
+  json r = post(srv, "/v1/completions", {{"prompt", kPrompt}, {"max_tokens", 3}, {"temperature", 0}}, &status);
+  EXPECT_EQ(status, 200) << r.dump();
+  EXPECT_EQ(metric(srv, "tern_active_slots"), 0);
+}
+
+TEST(ServerBatching, IgnoreEosMustBeABoolean) {
+  int status = 0;
+  json r = post(shared_server(), "/v1/completions", {{"prompt", "x"}, {"ignore_eos", "yes"}}, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(r["error"]["param"], "ignore_eos");
 }
 
 }  // namespace
