@@ -183,14 +183,24 @@ def cmd_train(a):
             f.write("step\telapsed_s\ttokens\tlr\ttrain_loss\tval_loss\n")
     budget = a.minutes * 60.0
     t0 = time.time() - state["elapsed"]
+    # --new-schedule: this invocation is a fresh LR cycle (warm-up, cosine to --lr-floor)
+    # over its own --minutes, continuing from the checkpoint's weights and Adam moments.
+    # Without it the schedule spans the total training time, as in the first run.
+    run_t0 = time.time()
+    if a.new_schedule:
+        state.setdefault("cycles", []).append(
+            {"start_step": state["step"], "start_tokens": state["tokens"], "minutes": a.minutes,
+             "lr": a.lr, "lr_floor": a.lr_floor, "batch": a.batch, "threads": a.threads})
     last_ckpt = last_eval = time.time()
     losses = []
     while True:
         elapsed = time.time() - t0
-        if elapsed >= budget:
+        run = time.time() - run_t0
+        if (run if a.new_schedule else elapsed) >= budget:
             break
-        frac = elapsed / budget                     # schedule by wall time, not steps
-        lr = lr_at(int(frac * 10000), 10000, a.lr, int(10000 * a.warmup_frac))
+        # schedule by wall time, not steps
+        frac = run / budget if a.new_schedule else elapsed / budget
+        lr = lr_at(int(frac * 10000), 10000, a.lr, int(10000 * a.warmup_frac), a.lr_floor)
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = batches.next(a.batch)
@@ -484,6 +494,9 @@ if __name__ == "__main__":
     p.add_argument("--lr", type=float, default=2.5e-3)
     p.add_argument("--wd", type=float, default=0.05)
     p.add_argument("--warmup-frac", type=float, default=0.03)
+    p.add_argument("--lr-floor", type=float, default=0.1, help="final LR as a fraction of --lr")
+    p.add_argument("--new-schedule", action="store_true",
+                   help="resume with a new LR cycle over this run's --minutes")
     p.add_argument("--chat-frac", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--eval-minutes", type=float, default=5)
