@@ -1,12 +1,15 @@
 // The lm_head is more than half of what decode reads per token (128256 x 2560 F16 on the
 // 2B4T shape): F16 and BF16 heads go through the kernels' head GEMM (AVX2+F16C where the CPU
-// has it); the block-quantized types decode a row at a time and dot it in plain C++.
+// has it), Q8_0 heads through the kernels' Q8_0 head (kernels/q8_head.h, in kQ8HeadMode);
+// Q6_K and Q4_0 decode a row at a time and dot it in plain C++.
 #include "model/dense.h"
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "kernels/float_ops.h"
+#include "kernels/q8_head.h"
 #include "model/half.h"
 #include "tern/error.h"
 
@@ -145,6 +148,18 @@ void dense_matmul(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_t
     kernels::gemm_f16_f32_rows(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
   } else if (ldx == m.cols && m.type == TensorType::BF16) {
     kernels::gemm_bf16_f32_rows(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
+  } else if (ldx == m.cols && m.type == TensorType::Q8_0) {
+    const uint8_t* acts = nullptr;
+    if (kQ8HeadMode == kernels::Q8Head::Int8) {
+      // Each thread quantizes the tokens for its own rows (microseconds, against the
+      // milliseconds of its share of the head); the buffer grows once, then is reused.
+      thread_local std::vector<uint8_t> buf;
+      const auto need = static_cast<size_t>(n_tokens * kernels::q8_acts_bytes(m.cols));
+      if (buf.size() < need) buf.resize(need);
+      kernels::quantize_q8_acts(x, m.cols, n_tokens, buf.data());
+      acts = buf.data();
+    }
+    kernels::gemm_q8_0_rows(kQ8HeadMode, m.data, m.cols, x, acts, n_tokens, y, ldy, row_begin, row_end);
   } else {
     matmul_generic(m, x, ldx, n_tokens, y, ldy, row_begin, row_end);
   }

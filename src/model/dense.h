@@ -6,9 +6,16 @@
 
 #include <cstdint>
 
+#include "kernels/q8_head.h"
 #include "model/model_data.h"
 
 namespace tern::model {
+
+// How a Q8_0 lm_head is applied (kernels/q8_head.h): the dequantized matrix times the
+// float32 hidden state. On this Zen 4 both modes run at read bandwidth; the Int8 mode's
+// extra rounding of the hidden state costs agreement (measured by
+// tests/model/light_head_test.cpp, figures in bench/README.md), so F32 is the default.
+constexpr kernels::Q8Head kQ8HeadMode = kernels::Q8Head::F32;
 
 bool is_dense_type(gguf::TensorType type);
 // Bytes of one row of `cols` elements (cols must be a multiple of the block size).
