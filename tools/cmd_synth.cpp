@@ -7,7 +7,8 @@
 //   tern synth -o /tmp/t.gguf --shape tiny --type i2_s
 //
 // Weights: trits uniform over {-1, 0, +1}; one scale per tensor (a bf16 value in [0.5, 2));
-// norms 1 + 0.1 N(0,1); token embedding (= tied lm_head) 0.5 N(0,1) in F16. Every tensor's
+// norms 1 + 0.1 N(0,1); token embedding (= tied lm_head) 0.5 N(0,1) in F16 (or, with
+// --embd-type q8_0|q6_k|q4_0, the same values quantized: the lighter head). Every tensor's
 // values come from a generator seeded by (seed, tensor index): same seed, same file.
 #include <cinttypes>
 #include <cmath>
@@ -19,6 +20,7 @@
 
 #include "gguf/bitnet_names.h"
 #include "gguf/gguf_writer.h"
+#include "hf/quantize_embd.h"
 #include "hf/ternary_encode.h"
 #include "runtime/timer.h"
 #include "tern/convert.h"
@@ -41,6 +43,7 @@ struct SynthOptions {
   int layers = 0, hidden = 0, ffn = 0, heads = 0, kv_heads = 0, vocab = 0, ctx = 0;
   uint64_t seed = 1;
   std::string type = "tern_t2";
+  std::string embd_type = "f16";
 };
 
 // xorshift64*: fast enough for 2 billion trits, and reproducible.
@@ -167,6 +170,10 @@ int run(const SynthOptions& o) {
                            : wt == WeightType::I2_S ? TensorType::I2_S
                            : wt == WeightType::TQ2_0 ? TensorType::TQ2_0
                                                      : TensorType::TQ1_0;
+  const EmbdType et = parse_embd_type(o.embd_type);
+  if (et == EmbdType::F32) throw Error("--embd-type: f32 is not offered by synth (f16, q8_0, q6_k, q4_0)");
+  const TensorType etype = et == EmbdType::F16 ? TensorType::F16 : et == EmbdType::Q8_0 ? TensorType::Q8_0
+                           : et == EmbdType::Q6_K ? TensorType::Q6_K : TensorType::Q4_0;
   const int head_dim = s.hidden / s.heads, kv_dim = s.kv_heads * head_dim;
   for (int cols : {s.hidden, s.ffn}) {
     if (!hf::ternary_type_fits(ttype, cols)) {
@@ -220,7 +227,7 @@ int run(const SynthOptions& o) {
     specs.push_back({n(names::kFfnDown), Spec::Linear, s.hidden, s.ffn});
   }
   for (const Spec& sp : specs) {
-    const TensorType t = sp.kind == Spec::Embd ? TensorType::F16 : sp.kind == Spec::Norm ? TensorType::F32 : ttype;
+    const TensorType t = sp.kind == Spec::Embd ? etype : sp.kind == Spec::Norm ? TensorType::F32 : ttype;
     std::vector<uint64_t> dims = {static_cast<uint64_t>(sp.cols)};
     if (sp.kind != Spec::Norm) dims.push_back(static_cast<uint64_t>(sp.rows));
     w.add_tensor(sp.name, t, dims);
@@ -237,9 +244,19 @@ int run(const SynthOptions& o) {
       const int64_t chunk = 1024;
       for (int64_t r0 = 0; r0 < sp.rows; r0 += chunk) {
         const int64_t n = std::min(chunk, sp.rows - r0);
-        buf.resize(static_cast<size_t>(n * sp.cols * 2));
-        uint16_t* h = reinterpret_cast<uint16_t*>(buf.data());
-        for (int64_t j = 0; j < n * sp.cols; ++j) h[j] = to_f16(0.5f * rng.normal());
+        if (etype == TensorType::F16) {
+          buf.resize(static_cast<size_t>(n * sp.cols * 2));
+          uint16_t* h = reinterpret_cast<uint16_t*>(buf.data());
+          for (int64_t j = 0; j < n * sp.cols; ++j) h[j] = to_f16(0.5f * rng.normal());
+        } else {  // the same draws, quantized row by row
+          const uint64_t rb = hf::embd_row_bytes(etype, sp.cols, "--embd-type");
+          buf.resize(static_cast<size_t>(n) * rb);
+          std::vector<float> row(static_cast<size_t>(sp.cols));
+          for (int64_t j = 0; j < n; ++j) {
+            for (float& v : row) v = 0.5f * rng.normal();
+            hf::quantize_embd_row(etype, row.data(), sp.cols, buf.data() + j * rb, nullptr);
+          }
+        }
         w.write_tensor_data(sp.name, buf);
         bytes += buf.size();
       }
@@ -295,6 +312,7 @@ const bool registered = register_command({"synth", "Write a random-ternary model
       sub.add_option("--vocab", o->vocab, "override: vocabulary size")->check(CLI::Range(282, 1 << 22));
       sub.add_option("--ctx", o->ctx, "override: context length (default 4096)")->check(CLI::Range(1, 1 << 24));
       sub.add_option("--seed", o->seed, "random seed");
+      sub.add_option("--embd-type", o->embd_type, "token embedding / tied lm_head type: f16 (default), q8_0, q6_k, q4_0");
       sub.add_option("--type", o->type, "ternary weight type: tern_t2 (default), tern_t1 (1.6-bit), i2_s, tq2_0, tq1_0");
       return [o] { return run(*o); };
     },
