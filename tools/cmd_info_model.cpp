@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gguf/bitnet_names.h"
+#include "model/dense.h"
 #include "kernels/ternary.h"
 #include "tern/model.h"
 #include "tools/info_sections.h"
@@ -50,7 +51,8 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
                                                                              mb(r.repacked_bytes) + ", " +
                                                                              std::to_string(r.repack_seconds) + " s"));
   s.rows.emplace_back("embedding", r.embedding_type);
-  s.rows.emplace_back("lm_head", r.lm_head + ", " + r.lm_head_type);
+  const std::string head_note = tern::model::head_accuracy_note(r.lm_head_type);
+  s.rows.emplace_back("lm_head", r.lm_head + ", " + r.lm_head_type + (head_note.empty() ? "" : " (" + head_note + ")"));
   s.rows.emplace_back("read per token", mb(model->bytes_per_token()));
   s.rows.emplace_back("load time", std::to_string(r.load_seconds) + " s");
   s.json = {{"arch", h.arch},
@@ -62,6 +64,7 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
             {"zero_copy", r.zero_copy}, {"repacked_tensors", r.repacked_tensors},
             {"repacked_bytes", r.repacked_bytes}, {"repack_seconds", r.repack_seconds},
             {"embedding_type", r.embedding_type}, {"lm_head", r.lm_head}, {"lm_head_type", r.lm_head_type},
+            {"lm_head_exact", head_note.empty()}, {"lm_head_note", head_note},
             {"bytes_per_token", model->bytes_per_token()}, {"load_seconds", r.load_seconds}};
   return s;
 }

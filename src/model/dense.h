@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "kernels/q8_head.h"
 #include "model/model_data.h"
@@ -28,5 +29,10 @@ void dense_row(const DenseMatrix& m, int64_t row, float* out);
 // row_end). Each row is read once for all tokens. Float32 accumulation.
 void dense_matmul(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_tokens, float* y,
                   int64_t ldy, int64_t row_begin, int64_t row_end);
+
+// For a quantized lm_head (`lm_head_type` as gguf::type_name spells it): that its logits
+// are approximate and what that cost on the golden models against the exact F16 head
+// (tests/model/light_head_test.cpp, tests/model/lm_head_test.cpp). Empty for exact types.
+std::string head_accuracy_note(const std::string& lm_head_type);
 
 }  // namespace tern::model

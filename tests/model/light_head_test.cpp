@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "kernels/q8_head.h"
@@ -114,6 +115,11 @@ TEST(LightHead, Q8_0AgreementOnGoldenModels) {
                 static_cast<long long>(all[mi].agree), static_cast<long long>(all[mi].total),
                 100.0 * static_cast<double>(all[mi].agree) / static_cast<double>(all[mi].total), all[mi].max_abs);
   }
+  // `tern info` quotes the default (F32) mode's figures: they must be the measured ones.
+  const std::string quoted = std::to_string(all[0].agree) + "/" + std::to_string(all[0].total);
+  EXPECT_NE(model::head_accuracy_note("Q8_0").find(quoted), std::string::npos)
+      << "update head_accuracy_note (src/model/dense.cpp) to " << quoted;
+  EXPECT_EQ(model::head_accuracy_note("F16"), "");
   // Floors (observed just above them; see bench/README.md).
   EXPECT_GE(static_cast<double>(all[0].agree), 0.97 * static_cast<double>(all[0].total));
   EXPECT_GE(static_cast<double>(all[1].agree), 0.95 * static_cast<double>(all[1].total));
