@@ -16,8 +16,11 @@ namespace tern::kernels {
 namespace {
 
 const AttentionKernels kScalar = {"scalar", attention_qk_scalar, attention_pv_scalar, attention_f16_rows_scalar};
-// The baseline ISA has no half-precision conversion instruction on x86 (F16C is separate).
+#if defined(__aarch64__)
+const AttentionKernels kXsimd = {"xsimd", attention_qk_xsimd, attention_pv_xsimd, attention_f16_rows_neon};
+#else  // x86-64's baseline has no half conversion instruction (F16C comes with AVX2 here)
 const AttentionKernels kXsimd = {"xsimd", attention_qk_xsimd, attention_pv_xsimd, attention_f16_rows_scalar};
+#endif
 #if defined(TERN_ARCH_X86)
 const AttentionKernels kAvx2 = {"avx2", attention_qk_avx2, attention_pv_avx2, attention_f16_rows_f16c};
 #endif

@@ -17,6 +17,9 @@ void attention_f16_rows_scalar(const uint16_t* src, int64_t ld_src, int64_t n_ro
 void attention_qk_xsimd(const float* q, const float* k, int64_t ldk, int64_t n_keys, int64_t hd, float scale,
                         float* scores);
 void attention_pv_xsimd(const float* p, const float* v, int64_t ldv, int64_t n_keys, int64_t hd, float* out);
+#if defined(__aarch64__)
+void attention_f16_rows_neon(const uint16_t* src, int64_t ld_src, int64_t n_rows, int64_t hd, float* dst);
+#endif
 
 #if defined(TERN_ARCH_X86)
 // AVX2 (+ F16C for the conversion): kernels/x86/attention_avx2.cpp. Need avx2 and f16c.

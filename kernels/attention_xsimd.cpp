@@ -3,6 +3,9 @@
 // reference: the eight dot-product lanes live in 8 / lanes batches, products and sums are
 // separate operations (-ffp-contract=off), and the lane sums are added in the scalar tree.
 #include <xsimd/xsimd.hpp>
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include "kernels/attention_impls.h"
 
@@ -74,5 +77,18 @@ void attention_pv_xsimd(const float* p, const float* v, int64_t ldv, int64_t n_k
   for (int64_t j = 0; c < hd && j < n_keys; ++j)
     for (int64_t i = c; i < hd; ++i) out[i] += p[j] * v[j * ldv + i];
 }
+
+#if defined(__aarch64__)
+// FCVTL (ARMv8 baseline) upcasts half to float exactly, four at a time.
+void attention_f16_rows_neon(const uint16_t* src, int64_t ld_src, int64_t n_rows, int64_t hd, float* dst) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint16_t* s = src + r * ld_src;
+    float* d = dst + r * hd;
+    int64_t i = 0;
+    for (; i + 4 <= hd; i += 4) vst1q_f32(d + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(s + i))));
+    if (i < hd) attention_f16_rows_scalar(s + i, 0, 1, hd - i, d + i);
+  }
+}
+#endif
 
 }  // namespace tern::kernels
