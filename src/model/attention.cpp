@@ -47,6 +47,7 @@ float* tile_scratch(size_t floats) {
 // split (kernels/attention.h), so thread count, batch size and decode vs prefill do not
 // change a bit of the result.
 void attention(SessionState& s, int64_t layer, int64_t p0, int64_t n) {
+  if (n <= 0) return;
   const ModelHParams& hp = s.m.hp;
   const int64_t hd = hp.head_dim, n_kv = hp.n_head_kv;
   const int64_t group = hp.n_head / n_kv;
