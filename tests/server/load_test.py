@@ -122,6 +122,7 @@ def main():
         failed = 0
         for c in levels:
             r = run_level(port, srv.pid, c, a.requests, a.max_tokens)
+            r["rss_kb_after_level"] = rss_kb(srv.pid)  # repeat a level (--levels 8,8,8) to see leaks
             failed += r["failed"]
             print(json.dumps(r), flush=True)
         print(json.dumps({"rss_kb_before": rss_before, "rss_kb_after": rss_kb(srv.pid),
