@@ -3,14 +3,17 @@
 # on the same model file and thread counts. It never builds or downloads a peer: you point
 # it at binaries you built yourself (see bench/README.md, "Peers").
 #
-#   bench/compare_peers.sh --model FILE --llama-bench PATH [--peer-model FILE] \
-#       [--llama-bench PATH [--peer-model FILE]] ... [-t 1,2] [-p 512] [-n 128] [-r 5] \
-#       [--tern PATH] [--tern-args "..."] [--keep DIR]
+#   bench/compare_peers.sh --model FILE --llama-bench PATH [--peer-model FILE] [--peer-label NAME] \
+#       [--llama-bench PATH [--peer-model FILE] [--peer-label NAME]] ... [-t 1,2] [-p 512] \
+#       [-n 128] [-r 5] [--tern PATH] [--tern-args "..."] [--keep DIR]
 #
 #   --model FILE        the GGUF both engines run (unless a peer has its own --peer-model)
 #   --llama-bench PATH  a peer's llama-bench binary; repeat for several peers
 #   --peer-model FILE   the file for the --llama-bench just before it, when that peer cannot
 #                       read --model's type (e.g. tern's own format vs a peer's I2_S/TQ2_0)
+#   --peer-label NAME   the column name for the --llama-bench just before it (default peerN),
+#                       e.g. "bitnet.cpp-765741d": builds from a source snapshot report
+#                       build_commit "unknown", so name the commit here
 #   -t LIST             thread counts, comma separated (default 1,2)
 #   -p N / -n N / -r N  prompt length, generation length, repetitions (default 512/128/5)
 #   --tern PATH         the tern binary (default: build/release/tern next to this script)
@@ -34,6 +37,7 @@ tern_args=""
 keep=""
 peers=()
 peer_models=()
+peer_labels=()
 
 die() { echo "compare_peers.sh: $*" >&2; exit 2; }
 need_value() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
@@ -41,11 +45,17 @@ need_value() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --model) need_value "$@"; model=$2; shift 2 ;;
-    --llama-bench) need_value "$@"; peers+=("$2"); peer_models+=(""); shift 2 ;;
+    --llama-bench) need_value "$@"; peers+=("$2"); peer_models+=(""); peer_labels+=("peer${#peers[@]}"); shift 2 ;;
     --peer-model)
       need_value "$@"
       ((${#peers[@]} > 0)) || die "--peer-model must follow the --llama-bench it belongs to"
       peer_models[${#peers[@]}-1]=$2; shift 2 ;;
+    --peer-label)
+      need_value "$@"
+      ((${#peers[@]} > 0)) || die "--peer-label must follow the --llama-bench it belongs to"
+      [[ "$2" =~ ^[A-Za-z0-9._+-]+$ ]] || die "--peer-label wants letters, digits and . _ + - only, not '$2'"
+      [[ "$2" != tern ]] || die "--peer-label 'tern' is taken by tern itself"
+      peer_labels[${#peers[@]}-1]=$2; shift 2 ;;
     -t) need_value "$@"; threads=$2; shift 2 ;;
     -p) need_value "$@"; n_prompt=$2; shift 2 ;;
     -n) need_value "$@"; n_gen=$2; shift 2 ;;
@@ -53,7 +63,7 @@ while [[ $# -gt 0 ]]; do
     --tern) need_value "$@"; tern_bin=$2; shift 2 ;;
     --tern-args) [[ $# -ge 2 ]] || die "--tern-args needs a value"; tern_args=$2; shift 2 ;;
     --keep) need_value "$@"; keep=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -66,6 +76,8 @@ for i in "${!peers[@]}"; do
   [[ -x "${peers[$i]}" ]] || die "peer '${peers[$i]}' not found or not executable"
   [[ -z "${peer_models[$i]}" || -f "${peer_models[$i]}" ]] || die "peer model '${peer_models[$i]}' not found"
 done
+dupes=$(printf '%s\n' "${peer_labels[@]}" | sort | uniq -d)
+[[ -z "$dupes" ]] || die "--peer-label '${dupes%%$'\n'*}' is given to two peers"
 [[ "$threads" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "-t wants a comma list of thread counts, not '$threads'"
 for v in "$n_prompt" "$n_gen" "$reps"; do [[ "$v" =~ ^[0-9]+$ ]] || die "-p/-n/-r want integers, not '$v'"; done
 command -v python3 >/dev/null || die "python3 is needed to read the JSON"
@@ -96,10 +108,10 @@ for t in "${thread_list[@]}"; do
     for i in "${!peers[@]}"; do
       pm=${peer_models[$i]:-$model}
       f="$out/peer$((i + 1))-t$t-$test.json"
-      echo "compare_peers.sh: peer$((i + 1)) ${peers[$i]} -m $pm -t $t -p $p -n $n -r $reps" >&2
+      echo "compare_peers.sh: ${peer_labels[$i]} ${peers[$i]} -m $pm -t $t -p $p -n $n -r $reps" >&2
       "${peers[$i]}" -m "$pm" -t "$t" -p "$p" -n "$n" -r "$reps" -o json > "$f" \
         || die "peer ${peers[$i]} failed (t=$t, $test)"
-      printf 'peer%d\t%s\t%s\t%s\t%s\n' "$((i + 1))" "$t" "$test" "$f" "${peers[$i]}" >> "$manifest"
+      printf '%s\t%s\t%s\t%s\t%s\n' "${peer_labels[$i]}" "$t" "$test" "$f" "${peers[$i]}" >> "$manifest"
     done
   done
 done

@@ -128,3 +128,36 @@ TEST(BenchComparePeers, RejectsBadPeerOutputAndBadArguments) {
   EXPECT_EQ(orphan.exit_code, 2);
   EXPECT_NE(orphan.err.find("--peer-model must follow"), std::string::npos) << orphan.err;
 }
+
+// Peers built from a source snapshot report build_commit "unknown": --peer-label names the
+// column (and the header line) after the commit instead of peerN; labels must be distinct.
+TEST(BenchComparePeers, PeerLabelsNameTheColumns) {
+  Fakes f;
+  CommandResult r = run_command(shell_quote(kScript) + " --model " + shell_quote(f.model) + " --tern " +
+                                shell_quote(f.tern) + " --llama-bench " + shell_quote(f.peer1) +
+                                " --peer-label bitnet.cpp-765741d --llama-bench " + shell_quote(f.peer2) +
+                                " -t 1 -p 64 -n 0 -r 3");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("| test | threads | tern t/s | bitnet.cpp-765741d t/s | peer2 t/s | tern/bitnet.cpp-765741d | "
+                       "tern/peer2 |"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("| pp64 | 1 | 30.00 ± 20.00 | 15.00 ± 1.00 | 60.00 ± 1.00 | 2.00x | 0.50x |"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("bitnet.cpp-765741d: " + f.peer1 + " (build peer1-commit"), std::string::npos) << r.out;
+
+  CommandResult twice = run_command(shell_quote(kScript) + " --model " + shell_quote(f.model) + " --tern " +
+                                    shell_quote(f.tern) + " --llama-bench " + shell_quote(f.peer1) +
+                                    " --peer-label same --llama-bench " + shell_quote(f.peer2) + " --peer-label same");
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("--peer-label 'same' is given to two peers"), std::string::npos) << twice.err;
+
+  CommandResult orphan = run_command(shell_quote(kScript) + " --model " + shell_quote(f.model) + " --peer-label x");
+  EXPECT_EQ(orphan.exit_code, 2);
+  EXPECT_NE(orphan.err.find("--peer-label must follow"), std::string::npos) << orphan.err;
+
+  CommandResult bad = run_command(shell_quote(kScript) + " --model " + shell_quote(f.model) + " --llama-bench " +
+                                  shell_quote(f.peer1) + " --peer-label 'a b'");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--peer-label wants letters"), std::string::npos) << bad.err;
+}
