@@ -46,10 +46,6 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-constexpr int kRows = 4;
-
-// `next` is where the following pass's rows start (R * k elements on); nullptr: no prefetch
-// (the rows are already in cache, e.g. the second token of a batch).
 // One row `w` against NT tokens x[t * k ..], out[t] = the dot of token t.
 template <int NT, __m256 (*Cvt)(const uint16_t*), float (*Scalar)(uint16_t)>
 inline void row_dot(const uint16_t* w, int64_t k, const float* x, float* out) {
