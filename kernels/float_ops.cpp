@@ -98,8 +98,10 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
   float sum = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
-    // exp in double, rounded: the same float on every ISA (see rope_tables).
-    x[i] = static_cast<float>(std::exp(static_cast<double>(x[i] - mx)));
+    // exp in double, rounded: the same float on every ISA (see rope_tables). Below -104 the
+    // float result is exactly 0 (e^-104 < half the smallest subnormal): skip the call.
+    const float d = x[i] - mx;
+    x[i] = d < -104.0f ? 0.0f : static_cast<float>(std::exp(static_cast<double>(d)));
     sum += x[i];
   }
   // A plain IEEE division per element (the compiler vectorises it): xsimd's batch division
