@@ -368,6 +368,10 @@ File File::parse(std::span<const uint8_t> bytes, const std::string& name) {
   return f;
 }
 
+void File::release_pages(const TensorInfo& t) const {
+  if (map_) map_->release_pages(t.data, t.nbytes);
+}
+
 void File::fail(std::string_view field, const std::string& message) const {
   throw Error(name_ + ": " + std::string(field) + ": " + message);
 }

@@ -101,6 +101,10 @@ class File {
   const TensorInfo* find_tensor(std::string_view name) const;
   const TensorInfo& tensor(std::string_view name) const;  // throws naming file and tensor
 
+  // Drops a tensor's pages from the resident set once its bytes have been copied (see
+  // MappedFile::release_pages); does nothing for a file parsed from memory.
+  void release_pages(const TensorInfo& t) const;
+
   // Error helper: "<path>: <field>: <message>".
   [[noreturn]] void fail(std::string_view field, const std::string& message) const;
 

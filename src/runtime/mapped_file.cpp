@@ -41,6 +41,14 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
 
 MappedFile::~MappedFile() { release(); }
 
+void MappedFile::release_pages(const uint8_t* begin, uint64_t size) const {
+  if (data_ == nullptr || begin < data_ || size > size_ || begin - data_ > static_cast<std::ptrdiff_t>(size_ - size)) return;
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t b = reinterpret_cast<uintptr_t>(begin), e = b + size;
+  const uintptr_t first = (b + page - 1) / page * page, last = e / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : path_(std::move(other.path_)), data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)) {}

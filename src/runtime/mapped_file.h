@@ -27,6 +27,11 @@ class MappedFile {
 
   // Hints the kernel to read the mapping ahead (MADV_WILLNEED); harmless if unsupported.
   void prefetch() const;
+  // Drops the whole pages of [begin, begin + size) from this process's resident set
+  // (MADV_DONTNEED; the file is unchanged and a later read faults them back in). For data
+  // that has been copied elsewhere, e.g. weights repacked at load. Pages shared with bytes
+  // outside the range are kept; a range outside the mapping is ignored.
+  void release_pages(const uint8_t* begin, uint64_t size) const;
 
  private:
   void release();
