@@ -243,7 +243,7 @@ void gemm_bf16_f32_rows_generic(const uint16_t* w, int64_t k, const float* x, in
 namespace {
 bool use_avx2_head() {
 #if defined(TERN_ARCH_X86)
-  static const bool ok = cpu_features().avx2 && cpu_features().fma && cpu_features().f16c;
+  static const bool ok = cpu_features().avx2_fma_f16c();
   return ok;
 #else
   return false;

@@ -82,7 +82,7 @@ void gemm_q8_0_rows_scalar(Q8Head mode, const uint8_t* w, int64_t k, const float
 namespace {
 bool use_avx2() {
 #if defined(TERN_ARCH_X86)
-  static const bool ok = cpu_features().avx2 && cpu_features().fma && cpu_features().f16c;
+  static const bool ok = cpu_features().avx2_fma_f16c();
   return ok;
 #else
   return false;

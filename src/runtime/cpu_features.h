@@ -21,6 +21,9 @@ struct CpuFeatures {
   bool dotprod = false;   // HWCAP_ASIMDDP (sdot/udot)
   bool fp16 = false;      // HWCAP_FPHP + ASIMDHP
 
+  // What the x86 float kernels (F16 and Q8_0 lm_head GEMV) are compiled for: AVX2 + FMA + F16C.
+  bool avx2_fma_f16c() const { return avx2 && fma && f16c; }
+
   // One line, e.g. "x86-64: avx2 fma f16c bmi2 avx512f avx512bw avx512vnni".
   std::string summary() const;
 };
