@@ -5,7 +5,7 @@
 #
 #   bench/compare_peers.sh --model FILE --llama-bench PATH [--peer-model FILE] [--peer-label NAME] \
 #       [--llama-bench PATH [--peer-model FILE] [--peer-label NAME]] ... [-t 1,2] [-p 512] \
-#       [-n 128] [-r 5] [--tern PATH] [--tern-args "..."] [--keep DIR]
+#       [-n 128] [-r 5] [--tern PATH] [--tern-args "..."] [--keep DIR] [--timeout SEC]
 #
 #   --model FILE        the GGUF both engines run (unless a peer has its own --peer-model)
 #   --llama-bench PATH  a peer's llama-bench binary; repeat for several peers
@@ -19,6 +19,12 @@
 #   --tern PATH         the tern binary (default: build/release/tern next to this script)
 #   --tern-args "..."   extra arguments for `tern bench` (e.g. "--kernel avx2")
 #   --keep DIR          keep every raw JSON output in DIR
+#   --timeout SEC       stop any one run (one engine, thread count, test) after SEC seconds;
+#                       its cell then reads "timeout" and the other runs go on (default: none)
+#
+# Environment: the peers inherit it, so e.g. `OMP_WAIT_POLICY=passive bench/compare_peers.sh ...`
+# stops OpenMP builds from spin-waiting; OMP_*, GOMP_*, KMP_* and GGML_* variables that are set
+# are printed under the table so the figures keep their context.
 #
 # Runs are interleaved so drift (thermal, other load) hits every engine alike: for each
 # thread count and each test (pp, then tg), tern runs, then every peer in order. Each
@@ -35,6 +41,7 @@ reps=5
 tern_bin="$here/../build/release/tern"
 tern_args=""
 keep=""
+timeout_s=""
 peers=()
 peer_models=()
 peer_labels=()
@@ -63,7 +70,8 @@ while [[ $# -gt 0 ]]; do
     --tern) need_value "$@"; tern_bin=$2; shift 2 ;;
     --tern-args) [[ $# -ge 2 ]] || die "--tern-args needs a value"; tern_args=$2; shift 2 ;;
     --keep) need_value "$@"; keep=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --timeout) need_value "$@"; timeout_s=$2; shift 2 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -80,6 +88,8 @@ dupes=$(printf '%s\n' "${peer_labels[@]}" | sort | uniq -d)
 [[ -z "$dupes" ]] || die "--peer-label '${dupes%%$'\n'*}' is given to two peers"
 [[ "$threads" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "-t wants a comma list of thread counts, not '$threads'"
 for v in "$n_prompt" "$n_gen" "$reps"; do [[ "$v" =~ ^[0-9]+$ ]] || die "-p/-n/-r want integers, not '$v'"; done
+[[ -z "$timeout_s" || "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die "--timeout wants a whole number of seconds, not '$timeout_s'"
+[[ -z "$timeout_s" ]] || command -v timeout >/dev/null || die "--timeout needs coreutils' timeout"
 command -v python3 >/dev/null || die "python3 is needed to read the JSON"
 
 work=$(mktemp -d)
@@ -92,7 +102,33 @@ tests=()
 ((n_gen > 0)) && tests+=("tg")
 ((${#tests[@]} > 0)) || die "nothing to run: -p and -n are both 0"
 
-# One run = one engine, one thread count, one test; its JSON goes to its own file.
+# A static build of ggml from mid-2025 (kernels picked by weak aliases; ggml-org/llama.cpp
+# issue #14134, fixed by PR #14221) links the portable C dot products instead of the AVX2
+# ones: 4-5x slower on TQ2_0. Its symbol table shows them as weak (W) symbols; a good build
+# shows them strong (T), older and newer ggml have no alias at all. Warn, do not refuse.
+warnings="$out/warnings.txt"
+: > "$warnings"
+check_generic_kernels() {
+  local bin=$1 f
+  command -v nm >/dev/null || return 0
+  for f in "$bin" $(ldd "$bin" 2>/dev/null | awk '/libggml-cpu/ && $3 ~ /^\// {print $3}'); do
+    # grep reads all of nm's output (no -q): an early exit would fail the pipe under pipefail
+    if { nm "$f"; nm -D "$f"; } 2>/dev/null | grep -E ' [Ww] ggml_vec_dot_(q4_0_q8_0|tq2_0_q8_K)$' > /dev/null; then
+      echo "WARNING: $f links ggml's generic C kernels (weak-alias static build, llama.cpp #14134): rebuild it with -DBUILD_SHARED_LIBS=ON or a newer ggml" >> "$warnings"
+    fi
+  done
+}
+for i in "${!peers[@]}"; do check_generic_kernels "${peers[$i]}"; done
+[[ ! -s "$warnings" ]] || sed 's/^/compare_peers.sh: /' "$warnings" >&2
+
+# Runs CMD... with stdout to FILE under --timeout; returns its exit code (124: timed out).
+run_to() {
+  local file=$1; shift
+  if [[ -n "$timeout_s" ]]; then timeout "$timeout_s" "$@" > "$file"; else "$@" > "$file"; fi
+}
+
+# One run = one engine, one thread count, one test; its JSON goes to its own file. The
+# manifest's last column is "ok" or "timeout".
 manifest="$out/manifest.tsv"
 : > "$manifest"
 IFS=',' read -r -a thread_list <<< "$threads"
@@ -101,25 +137,33 @@ for t in "${thread_list[@]}"; do
     if [[ $test == pp ]]; then p=$n_prompt; n=0; else p=0; n=$n_gen; fi
     f="$out/tern-t$t-$test.json"
     echo "compare_peers.sh: tern bench -t $t -p $p -n $n -r $reps" >&2
+    status=ok
     # shellcheck disable=SC2086  # --tern-args is split on purpose
-    "$tern_bin" bench -m "$model" -t "$t" -p "$p" -n "$n" -r "$reps" --json $tern_args > "$f" \
-      || die "tern bench failed (t=$t, $test)"
-    printf 'tern\t%s\t%s\t%s\t%s\n' "$t" "$test" "$f" "$tern_bin" >> "$manifest"
+    run_to "$f" "$tern_bin" bench -m "$model" -t "$t" -p "$p" -n "$n" -r "$reps" --json $tern_args || {
+      rc=$?
+      [[ $rc == 124 && -n "$timeout_s" ]] || die "tern bench failed (t=$t, $test)"
+      status=timeout; echo "compare_peers.sh: tern timed out after ${timeout_s}s (t=$t, $test)" >&2
+    }
+    printf 'tern\t%s\t%s\t%s\t%s\t%s\n' "$t" "$test" "$f" "$tern_bin" "$status" >> "$manifest"
     for i in "${!peers[@]}"; do
       pm=${peer_models[$i]:-$model}
       f="$out/peer$((i + 1))-t$t-$test.json"
       echo "compare_peers.sh: ${peer_labels[$i]} ${peers[$i]} -m $pm -t $t -p $p -n $n -r $reps" >&2
-      "${peers[$i]}" -m "$pm" -t "$t" -p "$p" -n "$n" -r "$reps" -o json > "$f" \
-        || die "peer ${peers[$i]} failed (t=$t, $test)"
-      printf '%s\t%s\t%s\t%s\t%s\n' "${peer_labels[$i]}" "$t" "$test" "$f" "${peers[$i]}" >> "$manifest"
+      status=ok
+      run_to "$f" "${peers[$i]}" -m "$pm" -t "$t" -p "$p" -n "$n" -r "$reps" -o json || {
+        rc=$?
+        [[ $rc == 124 && -n "$timeout_s" ]] || die "peer ${peers[$i]} failed (t=$t, $test)"
+        status=timeout; echo "compare_peers.sh: ${peer_labels[$i]} timed out after ${timeout_s}s (t=$t, $test)" >&2
+      }
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${peer_labels[$i]}" "$t" "$test" "$f" "${peers[$i]}" "$status" >> "$manifest"
     done
   done
 done
 
-python3 - "$manifest" "$model" <<'PY'
-import json, statistics, sys
+python3 - "$manifest" "$model" "$n_prompt" "$n_gen" "$warnings" <<'PY'
+import json, os, statistics, sys
 
-manifest, model = sys.argv[1], sys.argv[2]
+manifest, model, n_prompt_arg, n_gen_arg, warnings = sys.argv[1:6]
 rows = [line.rstrip("\n").split("\t") for line in open(manifest) if line.strip()]
 
 def load(engine, path):
@@ -142,12 +186,16 @@ def median_ts(engine, path, rec):
         return float(rec["avg_ts"]), float(rec.get("stddev_ts") or 0.0)
     sys.exit(f"compare_peers.sh: {engine}: {path}: a result has neither samples_ts nor avg_ts")
 
-results = {}   # (engine, threads, test) -> (median, stddev, name)
+TIMEOUT = "timeout"
+results = {}   # (engine, threads, test) -> (median, stddev) or TIMEOUT
 engines, names, info = [], {}, {}
-for engine, t, test, path, binary in rows:
+for engine, t, test, path, binary, status in rows:
     if engine not in engines:
         engines.append(engine)
         names[engine] = binary
+    if status == TIMEOUT:
+        results[(engine, int(t), f"pp{n_prompt_arg}" if test == "pp" else f"tg{n_gen_arg}")] = TIMEOUT
+        continue
     for rec in load(engine, path):
         n_prompt, n_gen = int(rec.get("n_prompt", 0)), int(rec.get("n_gen", 0))
         kind = "pp" if n_prompt > 0 and n_gen == 0 else "tg" if n_gen > 0 and n_prompt == 0 else None
@@ -168,19 +216,39 @@ for e in engines:
     if rec.get("model_type"): extra.append(rec["model_type"])
     if rec.get("kernel"): extra.append(f"kernel {rec['kernel']}")
     if rec.get("model_filename"): extra.append(rec["model_filename"])
+    if rec.get("cpu_info"): extra.append(f"cpu {rec['cpu_info']}")
+    if rec.get("backends"): extra.append(f"backends {rec['backends']}")
     print(f"{e}: {names[e]}" + (f" ({', '.join(extra)})" if extra else ""))
 print()
 header = ["test", "threads", "tern t/s"] + [f"{p} t/s" for p in peers] + [f"tern/{p}" for p in peers]
 print("| " + " | ".join(header) + " |")
 print("| " + " | ".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + " |")
 keys = sorted({(k[1], k[2]) for k in results}, key=lambda k: (k[1][:2] != "pp", k[0], k[1]))
+def cell(r):
+    return TIMEOUT if r == TIMEOUT else f"{r[0]:.2f} ± {r[1]:.2f}" if r else "-"
+
+def measured(r):
+    return r is not None and r != TIMEOUT and r[0] > 0
+
 for t, label in keys:
     tern = results.get(("tern", t, label))
-    cells = [label, str(t), f"{tern[0]:.2f} ± {tern[1]:.2f}" if tern else "-"]
+    cells = [label, str(t), cell(tern)]
     ratios = []
     for p in peers:
         r = results.get((p, t, label))
-        cells.append(f"{r[0]:.2f} ± {r[1]:.2f}" if r else "-")
-        ratios.append(f"{tern[0] / r[0]:.2f}x" if tern and r and r[0] > 0 else "-")
+        cells.append(cell(r))
+        ratios.append(f"{tern[0] / r[0]:.2f}x" if measured(tern) and measured(r) else "-")
     print("| " + " | ".join(cells + ratios) + " |")
+
+# What else shaped the figures: thread-runtime settings the peers inherited, build warnings.
+env = [f"{k}={v}" for k, v in sorted(os.environ.items())
+       if k.startswith(("OMP_", "GOMP_", "KMP_", "GGML_"))]
+if env:
+    print()
+    print("environment: " + " ".join(env))
+notes = [line.strip() for line in open(warnings) if line.strip()]
+if notes:
+    print()
+    for line in notes:
+        print(line)
 PY
