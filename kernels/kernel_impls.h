@@ -11,6 +11,7 @@ extern const Kernel kScalarKernel;
 #if defined(TERN_ARCH_X86)
 extern const Kernel kAvx2MadKernel;
 extern const Kernel kAvx2LutKernel;
+extern const Kernel kAvx512VnniKernel;
 float quantize_row_i8_avx2(const float* x, int64_t n, int64_t padded_n, int8_t* q);
 #endif
 #if defined(TERN_ARCH_ARM)
@@ -29,6 +30,11 @@ void scalar_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t*
 #if defined(TERN_ARCH_X86)
 void avx2_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
                     int64_t row_begin, int64_t row_end);
+// The GEMMs' unpack step: rows [r, r + 4) of w (T2 / T1) as codes c = t+1, one byte per
+// element, codes[i * kp + e]; rows at or past `rows` become code 0 (contributes nothing),
+// T1 elements past the weights code 1 (weight 0, cancelled by sums[]). kp = acts.kp.
+void avx2_unpack_t2_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, uint8_t* codes);
+void avx2_unpack_t1_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, uint8_t* codes);
 #endif
 #if defined(TERN_ARCH_ARM)
 void neon_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,

@@ -202,6 +202,10 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 
 }  // namespace
 
+void avx2_unpack_t2_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, uint8_t* codes) {
+  unpack_rows(w, r, rows, kp, codes);
+}
+
 const Kernel kAvx2MadKernel = {"avx2-mad", "AVX2 2-bit unpack + maddubs multiply-add, 4-row GEMV, 4x2 GEMM tiles",
                                supported, 30, prepare, matmul, kRowsPerPass, "AVX2", avx2_matmul_t1};
 

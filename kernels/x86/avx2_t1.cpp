@@ -242,6 +242,10 @@ void gemm(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t 
 
 }  // namespace
 
+void avx2_unpack_t1_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, uint8_t* codes) {
+  unpack_rows(w, r, rows, kp, codes);
+}
+
 void avx2_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0,
                     int64_t r1) {
   if (acts.n_tokens == 1) {

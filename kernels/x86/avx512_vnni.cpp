@@ -1,0 +1,173 @@
+// AVX-512 VNNI kernel (TERN_T2 and TERN_T1): the GEMM multiplies codes c = t+1 in {0,1,2}
+// (unsigned bytes) with the int8 activations by vpdpbusd, which adds four u8 x s8 products
+// straight into an int32 lane, then subtracts the token's sum of q: sum(q*t) = sum(q*c) -
+// sum(q), exactly as avx2-mad does.
+//
+// Why it is faster than avx2-mad for prefill: avx2-mad needs two vector ops per 32
+// weight x token products (maddubs into int16, add into the int16 accumulator) plus a
+// widening madd every 32 steps; vpdpbusd does the multiply, the pairwise sums and the int32
+// accumulate in one op per 64 products (zmm). On Zen 4 (measured with a register-only loop,
+// bench/README.md "Prefill: profile and bound"): maddubs+add ~52 products/cycle, zmm vpdpbusd
+// ~66. And 32 zmm registers allow a 4-row x 6-token tile (24 accumulators), so each code
+// load serves 6 tokens and each activation load 4 rows.
+//
+// Exactness: no saturation anywhere (vpdpbusd, not vpdpbusds). One lane adds four products
+// of magnitude <= 2 * 128 per step; over kp elements a lane holds at most kp/16 * 4 * 256 =
+// 64 * kp in magnitude, and the 16 lanes' total 256 * kp: below 2^31 for kp < 8 M.
+//
+// GEMV (one token: memory-bound decode) stays avx2-mad's (and avx2-mad's T1 GEMV): the
+// multiply is not the bound there.
+//
+// The file is compiled with the AVX2 flags like every x86 kernel; the AVX-512 functions
+// carry their own target attribute and run only after supported() saw the CPU and the OS
+// (XCR0) enable AVX-512 F/BW/VNNI.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "kernels/kernel_impls.h"
+#include "runtime/cpu_features.h"
+
+#define TERN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+namespace tern::kernels {
+namespace {
+
+constexpr int kRows = 4;            // rows per unpacked block (the avx2 unpack step's block)
+constexpr int kTokens = 6;          // tokens per micro-kernel pass: 4 x 6 = 24 zmm accumulators
+// Tokens whose activations are reused across the row blocks of one unpacked pass: their
+// rows (tile * kp bytes) should stay in the 2 MiB L2 next to the codes. Smaller tiles
+// re-unpack the weights more often (one unpack per row block per tile).
+constexpr int64_t kActTileBytes = 768 * 1024;
+
+using UnpackFn = void (*)(const TernaryMatrix&, int64_t, int64_t, int64_t, uint8_t*);
+
+// The 16 int32 lanes of v added pairwise into 8. (Masked extracts: GCC 12's plain
+// _mm512_extracti64x4_epi64 and _mm512_castsi512_si256 trip -Wuninitialized on their
+// internal undefined vector.)
+TERN_AVX512 inline __m256i fold(__m512i v) {
+  const __m256i lo = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, v, 0);
+  const __m256i hi = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, v, 1);
+  return _mm256_add_epi32(lo, hi);
+}
+
+// Sum of the 16 int32 lanes of each of 4 vectors -> {sum a, sum b, sum c, sum d}.
+TERN_AVX512 inline __m128i hsum4(__m512i a, __m512i b, __m512i c, __m512i d) {
+  const __m256i ab = _mm256_hadd_epi32(fold(a), fold(b)), cd = _mm256_hadd_epi32(fold(c), fold(d));
+  const __m256i abcd = _mm256_hadd_epi32(ab, cd);
+  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+// 4 rows of codes (stride kp) x NT tokens of activations (stride kp), over kp elements
+// (a multiple of 128). out[t][i] = sum over e of q[t][e] * code[i][e].
+// The 24 accumulators are named variables, not an array: GCC 12 kept an array of them in
+// memory (a store per vpdpbusd), which made the kernel no faster than avx2-mad.
+#define TERN_ACC(t) __m512i acc0_##t = zero, acc1_##t = zero, acc2_##t = zero, acc3_##t = zero;
+#define TERN_DOT(t)                                                  \
+  if constexpr (NT > t) {                                            \
+    const __m512i a = _mm512_loadu_si512(q + t * kp + e);            \
+    acc0_##t = _mm512_dpbusd_epi32(acc0_##t, c0, a);                 \
+    acc1_##t = _mm512_dpbusd_epi32(acc1_##t, c1, a);                 \
+    acc2_##t = _mm512_dpbusd_epi32(acc2_##t, c2, a);                 \
+    acc3_##t = _mm512_dpbusd_epi32(acc3_##t, c3, a);                 \
+  }
+#define TERN_OUT(t) \
+  if constexpr (NT > t) \
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out[t]), hsum4(acc0_##t, acc1_##t, acc2_##t, acc3_##t));
+template <int NT>
+TERN_AVX512 void micro_kernel(const uint8_t* codes, const int8_t* q, int64_t kp, int32_t out[kTokens][kRows]) {
+  static_assert(NT >= 1 && NT <= kTokens);
+  const __m512i zero = _mm512_setzero_si512();
+  TERN_ACC(0) TERN_ACC(1) TERN_ACC(2) TERN_ACC(3) TERN_ACC(4) TERN_ACC(5)
+  for (int64_t e = 0; e < kp; e += 64) {
+    const __m512i c0 = _mm512_loadu_si512(codes + e), c1 = _mm512_loadu_si512(codes + kp + e);
+    const __m512i c2 = _mm512_loadu_si512(codes + 2 * kp + e), c3 = _mm512_loadu_si512(codes + 3 * kp + e);
+    TERN_DOT(0) TERN_DOT(1) TERN_DOT(2) TERN_DOT(3) TERN_DOT(4) TERN_DOT(5)
+  }
+  TERN_OUT(0) TERN_OUT(1) TERN_OUT(2) TERN_OUT(3) TERN_OUT(4) TERN_OUT(5)
+}
+#undef TERN_ACC
+#undef TERN_DOT
+#undef TERN_OUT
+
+TERN_AVX512 void run_tokens(const uint8_t* codes, const int8_t* q, int64_t kp, int nt, int32_t out[kTokens][kRows]) {
+  switch (nt) {
+    case 1: micro_kernel<1>(codes, q, kp, out); break;
+    case 2: micro_kernel<2>(codes, q, kp, out); break;
+    case 3: micro_kernel<3>(codes, q, kp, out); break;
+    case 4: micro_kernel<4>(codes, q, kp, out); break;
+    case 5: micro_kernel<5>(codes, q, kp, out); break;
+    default: micro_kernel<6>(codes, q, kp, out); break;
+  }
+}
+
+// A per-thread 64-byte aligned buffer for one unpacked 4-row block (aligned zmm code loads).
+uint8_t* codes_buffer(int64_t bytes) {
+  thread_local std::unique_ptr<uint8_t[]> storage;
+  thread_local int64_t capacity = 0;
+  if (capacity < bytes) {
+    storage.reset(new uint8_t[static_cast<size_t>(bytes + 64)]);
+    capacity = bytes;
+  }
+  const auto p = reinterpret_cast<uintptr_t>(storage.get());
+  return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t{63});
+}
+
+// Rows [r0, r1) for all tokens: token tiles outer (activations stay in L2), 4-row blocks
+// unpacked once per tile, 6-token passes inner.
+TERN_AVX512 void gemm(UnpackFn unpack, const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                      int64_t r0, int64_t r1) {
+  const int64_t kp = acts.kp;
+  uint8_t* codes = codes_buffer(kRows * kp);
+  const int64_t tile = std::max<int64_t>(kTokens, kActTileBytes / kp / kTokens * kTokens);
+  for (int64_t t0 = 0; t0 < acts.n_tokens; t0 += tile) {
+    const int64_t t1 = std::min(acts.n_tokens, t0 + tile);
+    for (int64_t r = r0; r < r1; r += kRows) {
+      unpack(w, r, r1, kp, codes);
+      const int valid = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+      for (int64_t t = t0; t < t1; t += kTokens) {
+        const int nt = static_cast<int>(std::min<int64_t>(kTokens, t1 - t));
+        int32_t out[kTokens][kRows];
+        run_tokens(codes, acts.q + t * kp, kp, nt, out);
+        for (int j = 0; j < nt; ++j) {
+          const int32_t sum = acts.sums[static_cast<size_t>(t + j)];
+          for (int i = 0; i < valid; ++i) y[(t + j) * ldy + r + i] = out[j][i] - sum;
+        }
+      }
+    }
+  }
+}
+
+bool supported() {
+  const CpuFeatures& f = cpu_features();
+  return f.avx2 && f.avx512f && f.avx512bw && f.avx512vnni;
+}
+
+void prepare(PreparedActs& acts) { compute_token_sums(acts); }
+
+void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  if (acts.n_tokens == 1) {
+    kAvx2MadKernel.matmul(w, acts, y, ldy, r0, r1);
+  } else if (acts.n_tokens > 1) {
+    gemm(avx2_unpack_t2_rows, w, acts, y, ldy, r0, r1);
+  }
+}
+
+void matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  if (acts.n_tokens == 1) {
+    avx2_matmul_t1(w, acts, y, ldy, r0, r1);
+  } else if (acts.n_tokens > 1) {
+    gemm(avx2_unpack_t1_rows, w, acts, y, ldy, r0, r1);
+  }
+}
+
+}  // namespace
+
+const Kernel kAvx512VnniKernel = {
+    "avx512-vnni", "AVX-512 VNNI vpdpbusd GEMM (4-row x 6-token zmm tiles) for prefill; avx2-mad GEMV for decode",
+    supported,     40, prepare, matmul, kRows, "AVX-512 F/BW/VNNI", matmul_t1};
+
+}  // namespace tern::kernels
