@@ -43,6 +43,19 @@ class BatchDecoder {
   // a full context, or an id is outside the vocabulary.
   std::span<const float> decode(std::span<Session* const> sessions, std::span<const int32_t> ids);
 
+  // Makes resident now every page that serving `sessions` through this decoder will use,
+  // so that a server's memory does not grow under load (RSS after a load test == before):
+  // writes each session's whole KV cache and its and this decoder's int8 activation
+  // buffers (allocated but untouched until now), then runs throwaway passes — a 2-token
+  // prefill per session on its own pool, one batched step over all of them — which fault
+  // in the weights, the lm_head and the threads' stacks and thread-local kernel buffers.
+  // Leaves every session reset (n_past 0). Returns the bytes written (KV caches + buffers).
+  // Same preconditions as decode (at most max_batch distinct sessions of this model).
+  uint64_t reserve(std::span<Session* const> sessions);
+
+  // Bytes of this decoder's own scratch (activations and logits for max_batch rows).
+  uint64_t scratch_bytes() const;
+
   int64_t max_batch() const;
   int n_threads() const;
 

@@ -2,6 +2,7 @@
 // forward pass itself is forward_rows (forward.cpp), the same code a single Session runs.
 #include "tern/batch.h"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,42 @@ BatchDecoder::BatchDecoder(std::shared_ptr<const Model> model, int64_t max_batch
 }
 
 BatchDecoder::~BatchDecoder() = default;
+
+uint64_t BatchDecoder::reserve(std::span<Session* const> sessions) {
+  model::BatchState& b = *state_;
+  const auto touch = [](model::OwnedBuffer& buf) {
+    if (buf.data) std::memset(buf.data.get(), 0, static_cast<size_t>(buf.size));
+    return buf.size;
+  };
+  uint64_t bytes = touch(b.q8);
+  for (Session* s : sessions) {
+    if (s == nullptr) throw Error("reserve: null session");
+    model::SessionState& st = *s->state_;
+    bytes += touch(st.k_cache) + touch(st.v_cache) + touch(st.q8);
+  }
+  // Throwaway passes on token 0 (any valid id): a 2-token prefill takes the kernels' GEMM
+  // path on each session's pool, the batched step the decode path on this decoder's pool.
+  const int32_t two[2] = {0, 0};
+  bool room = !sessions.empty();
+  for (Session* s : sessions) {
+    s->reset();
+    room = room && s->n_ctx() >= 3;
+  }
+  if (room) {
+    for (Session* s : sessions) s->eval(std::span<const int32_t>(two, 2));
+    const std::vector<int32_t> ids(sessions.size(), 0);
+    decode(sessions, ids);
+  }
+  for (Session* s : sessions) s->reset();
+  return bytes;
+}
+
+uint64_t BatchDecoder::scratch_bytes() const {
+  const model::BatchState& b = *state_;
+  const size_t floats = b.x.size() + b.xn.size() + b.q.size() + b.k.size() + b.v.size() + b.att.size() +
+                        b.proj.size() + b.gate.size() + b.up.size() + b.y.size() + b.act_scale.size() + b.logits.size();
+  return floats * 4 + b.q8.size;
+}
 
 int64_t BatchDecoder::max_batch() const { return state_->scratch_rows; }
 int BatchDecoder::n_threads() const { return state_->pool.size(); }

@@ -1,7 +1,12 @@
 #include "server/scheduler.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
+#include <future>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "runtime/timer.h"
 #include "server/stop_text.h"
 
@@ -40,10 +45,37 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& t
   }
   prefill_chunk_ = prefill_chunk > 0 ? prefill_chunk : std::max<int64_t>(1, session.n_batch);
   batch_ = std::make_unique<BatchDecoder>(model_, n_slots, session.n_threads);
+  for (auto& slot : slots_) {
+    reserved_.kv_bytes += slot->session->kv_bytes();
+    reserved_.scratch_bytes += slot->session->scratch_bytes();
+  }
+  reserved_.scratch_bytes += batch_->scratch_bytes();
   live_.reserve(static_cast<size_t>(n_slots));
   live_ids_.reserve(static_cast<size_t>(n_slots));
   live_slots_.reserve(static_cast<size_t>(n_slots));
-  thread_ = std::thread([this] { loop(); });
+  // The warm-up runs on the scheduler thread itself: with one thread per pool it is the
+  // thread that does all the work, and its thread-local kernel buffers count too.
+  std::promise<void> reserved;
+  std::future<void> ready = reserved.get_future();
+  thread_ = std::thread([this, &reserved] {
+    try {
+      std::vector<Session*> all;
+      for (auto& slot : slots_) all.push_back(slot->session.get());
+      batch_->reserve(all);
+      trim_heap();
+      reserved.set_value();
+    } catch (...) {
+      reserved.set_exception(std::current_exception());
+      return;
+    }
+    loop();
+  });
+  try {
+    ready.get();
+  } catch (...) {
+    thread_.join();
+    throw;
+  }
 }
 
 Scheduler::~Scheduler() {
@@ -121,13 +153,31 @@ void Scheduler::take_jobs() {
   }
 }
 
+// The requests' own allocations (JSON, text, token lists) are freed when they end, but
+// glibc keeps the pages; once nothing has run for a second (the handler threads have
+// written their last bytes too) they are returned, so an idle server is back to the RSS
+// it started with.
+void Scheduler::trim_heap() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 void Scheduler::loop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || active_.load() > 0; });
+      const auto has_work = [&] { return stopping_ || !queue_.empty() || active_.load() > 0; };
+      if (!trimmed_ && !cv_.wait_for(lock, std::chrono::seconds(1), has_work)) {
+        lock.unlock();
+        trim_heap();
+        trimmed_ = true;
+        lock.lock();
+      }
+      cv_.wait(lock, has_work);
       if (stopping_) return;
       take_jobs();
+      trimmed_ = false;
     }
     Stopwatch sw;
     for (auto& slot : slots_) {

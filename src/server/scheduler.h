@@ -34,9 +34,18 @@ struct SchedulerStats {
   int64_t decode_rows = 0;      // slot rows in them (rows / steps = mean batch size)
 };
 
+// Memory the scheduler made resident at start (Scheduler's constructor), for the log line.
+struct ReservedMemory {
+  uint64_t kv_bytes = 0;       // every slot's whole KV cache
+  uint64_t scratch_bytes = 0;  // slots' and the batched step's activation buffers
+};
+
 class Scheduler {
  public:
   // prefill_chunk: prompt tokens evaluated per pass at most (0 = session.n_batch).
+  // Everything the slots will use is allocated and touched here (BatchDecoder::reserve), so
+  // serving does not grow the process; when the scheduler has been idle for a second it
+  // hands the freed heap pages of the finished requests back to the OS (malloc_trim).
   Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& tokenizer, const SessionOptions& session,
             int n_slots, size_t max_queue, int64_t prefill_chunk = 0);
   ~Scheduler();  // stops the thread; jobs still queued or running finish as "cancelled"
@@ -51,6 +60,7 @@ class Scheduler {
   int n_slots() const { return static_cast<int>(slots_.size()); }
   int64_t n_ctx() const { return n_ctx_; }
   SchedulerStats stats() const;
+  const ReservedMemory& reserved() const { return reserved_; }
 
  private:
   struct Slot;
@@ -61,6 +71,7 @@ class Scheduler {
   // Samples the next token from `logits`, passes its text on, frees the slot at the end.
   void after_eval(Slot& slot, std::span<const float> logits);
   void release(Slot& slot, GenResult result);
+  static void trim_heap();
 
   std::shared_ptr<const Model> model_;
   const tok::Tokenizer& tok_;
@@ -78,6 +89,8 @@ class Scheduler {
   bool stopping_ = false;
   std::atomic<int> active_{0};
   SchedulerStats stats_;  // guarded by mu_
+  ReservedMemory reserved_;
+  bool trimmed_ = true;   // heap trimmed since the last work (scheduler thread only)
   std::thread thread_;
 };
 

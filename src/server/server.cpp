@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include "chat/chat_prompt.h"
 #include "server/client_socket.h"
+#include "server/handler_pool.h"
 #include "server/job.h"
 #include "server/metrics.h"
 #include "server/request_parse.h"
@@ -70,7 +71,7 @@ struct Server::Impl {
     // Enough handler threads for every slot, every queued request and a few probes, so a
     // request that reaches the queue is never stuck behind httplib's own thread pool.
     const size_t threads = static_cast<size_t>(opt.parallel) + opt.max_queue + 4;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http.new_task_queue = [this, threads] { return new HandlerPool(threads, [this] { warm_up_handler(); }); };
     http.set_read_timeout(30, 0);
     http.set_write_timeout(30, 0);
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -102,6 +103,26 @@ struct Server::Impl {
     http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
       complete(req, res, /*chat=*/false);
     });
+  }
+
+  // A chat request's handler-side work without the model (parse, template, tokenize,
+  // one reply chunk), run once per handler thread at start (HandlerPool): the tokenizer's
+  // thread-local buffers and the allocator's first blocks for them exist before the first
+  // real request, so serving does not grow the process.
+  void warm_up_handler() {
+    ParseLimits limits;
+    limits.model_id = opt.model_id;
+    limits.max_tokens_cap = opt.max_tokens_cap;
+    ParsedRequest p = parse_request(
+        R"({"messages":[{"role":"system","content":"You are a helpful assistant."},)"
+        R"({"role":"user","content":"Warm up: tell me a short story about a ship at sea."}],"max_tokens":1})",
+        /*chat=*/true, limits);
+    {
+      std::lock_guard<std::mutex> lock(template_mu);
+      p.gen.prompt = chat::chat_prompt_ids(chat_template, *tok, p.messages);
+    }
+    const std::string text = tok->decode(p.gen.prompt, tok::Special::kSkip);
+    (void)chunk(true, "chatcmpl-0", 0, &text, nullptr).dump();
   }
 
   void complete(const httplib::Request& req, httplib::Response& res, bool chat) {
@@ -269,5 +290,7 @@ void Server::stop() {
 }
 
 const std::string& Server::model_id() const { return impl_->opt.model_id; }
+
+const ReservedMemory& Server::reserved() const { return impl_->scheduler->reserved(); }
 
 }  // namespace tern::server

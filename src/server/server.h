@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include "server/scheduler.h"
 #include "tern/model.h"
 #include "tern/session.h"
 
@@ -41,6 +42,8 @@ class Server {
   void run();
   void stop();
   const std::string& model_id() const;
+  // What the slots made resident at construction (KV caches, scratch).
+  const ReservedMemory& reserved() const;
 
  private:
   struct Impl;
