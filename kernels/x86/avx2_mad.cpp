@@ -7,8 +7,8 @@
 //
 // GEMV (one token, decode: memory-bound) runs 4 rows per pass so each activation load
 // serves 4 rows. GEMM (prefill: compute-bound) unpacks a block of 4 rows once into codes
-// for a tile of tokens, then a 4-row x 2-token micro-kernel reuses each code load for 2
-// tokens and each activation load for 4 rows.
+// for a tile of tokens, then the 4-row x 2-token micro-kernel shared with the T1 code
+// (gemm_codes_avx2.h) reuses each code load for 2 tokens and each activation load for 4 rows.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/kernel_impls.h"
+#include "kernels/x86/gemm_codes_avx2.h"
 #include "runtime/cpu_features.h"
 
 namespace tern::kernels {
@@ -23,16 +24,10 @@ namespace {
 
 constexpr int kRowsPerPass = 4;
 constexpr int64_t kGroupsPerWiden = 8;    // 8 groups x 4 maddubs = 32 per int16 accumulator
-constexpr int64_t kTokenTile = 32;        // tokens whose activations stay in L2 per row block
 
 inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// Sum of the 8 int32 lanes of each of 4 vectors -> one __m128i {a, b, c, d}.
-inline __m128i hsum4(__m256i a, __m256i b, __m256i c, __m256i d) {
-  const __m256i ab = _mm256_hadd_epi32(a, b), cd = _mm256_hadd_epi32(c, d);
-  const __m256i abcd = _mm256_hadd_epi32(ab, cd);
-  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
-}
+using avx2_gemm::hsum4;
 
 // sum over one 128-element group of q * code for one row: four maddubs added in int16.
 inline __m256i group_dot(__m256i raw, __m256i a0, __m256i a1, __m256i a2, __m256i a3) {
@@ -126,67 +121,6 @@ void unpack_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, ui
   }
 }
 
-// 4 rows of codes x NT tokens (1 or 2) of activations, over kp elements. out[i][t] gets
-// the raw sum of q * code.
-template <int NT>
-void micro_kernel(const uint8_t* codes, int64_t kp, const int8_t* const* q, int32_t out[kRowsPerPass][2]) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i acc[kRowsPerPass][NT];
-  for (auto& row : acc)
-    for (auto& a : row) a = _mm256_setzero_si256();
-  const int64_t step = kGroupsPerWiden * kT2GroupElems;  // 32 maddubs per int16 accumulator
-  for (int64_t e0 = 0; e0 < kp; e0 += step) {
-    const int64_t e1 = std::min(kp, e0 + step);
-    __m256i s[kRowsPerPass][NT];
-    for (auto& row : s)
-      for (auto& a : row) a = _mm256_setzero_si256();
-    for (int64_t e = e0; e < e1; e += 32) {
-      const __m256i c0 = load(codes + e), c1 = load(codes + kp + e);
-      const __m256i c2 = load(codes + 2 * kp + e), c3 = load(codes + 3 * kp + e);
-      for (int t = 0; t < NT; ++t) {
-        const __m256i a = load(q[t] + e);
-        s[0][t] = _mm256_add_epi16(s[0][t], _mm256_maddubs_epi16(c0, a));
-        s[1][t] = _mm256_add_epi16(s[1][t], _mm256_maddubs_epi16(c1, a));
-        s[2][t] = _mm256_add_epi16(s[2][t], _mm256_maddubs_epi16(c2, a));
-        s[3][t] = _mm256_add_epi16(s[3][t], _mm256_maddubs_epi16(c3, a));
-      }
-    }
-    for (int i = 0; i < kRowsPerPass; ++i)
-      for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_add_epi32(acc[i][t], _mm256_madd_epi16(s[i][t], ones));
-  }
-  for (int t = 0; t < NT; ++t) {
-    alignas(16) int32_t v[4];
-    _mm_store_si128(reinterpret_cast<__m128i*>(v), hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]));
-    for (int i = 0; i < kRowsPerPass; ++i) out[i][t] = v[i];
-  }
-}
-
-void gemm(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
-  const int64_t kp = acts.kp;
-  thread_local std::vector<uint8_t> codes;  // 4 x kp; grows once per thread, then reused
-  if (codes.size() < static_cast<size_t>(kRowsPerPass * kp)) codes.resize(static_cast<size_t>(kRowsPerPass * kp));
-  for (int64_t t0 = 0; t0 < acts.n_tokens; t0 += kTokenTile) {
-    const int64_t t1 = std::min(acts.n_tokens, t0 + kTokenTile);
-    for (int64_t r = r0; r < r1; r += kRowsPerPass) {
-      unpack_rows(w, r, r1, kp, codes.data());
-      const int valid = static_cast<int>(std::min<int64_t>(kRowsPerPass, r1 - r));
-      for (int64_t t = t0; t < t1; t += 2) {
-        int32_t out[kRowsPerPass][2];
-        const int8_t* q[2] = {acts.q + t * kp, acts.q + std::min(t + 1, t1 - 1) * kp};
-        const int nt = t + 1 < t1 ? 2 : 1;
-        if (nt == 2) {
-          micro_kernel<2>(codes.data(), kp, q, out);
-        } else {
-          micro_kernel<1>(codes.data(), kp, q, out);
-        }
-        for (int j = 0; j < nt; ++j) {
-          const int32_t sum = acts.sums[static_cast<size_t>(t + j)];
-          for (int i = 0; i < valid; ++i) y[(t + j) * ldy + r + i] = out[i][j] - sum;
-        }
-      }
-    }
-  }
-}
 
 bool supported() { return cpu_features().avx2; }
 
@@ -196,7 +130,7 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
   if (acts.n_tokens == 1) {
     gemv(w, acts.q, acts.sums[0], y, r0, r1);
   } else if (acts.n_tokens > 1) {
-    gemm(w, acts, y, ldy, r0, r1);
+    avx2_gemm::gemm(unpack_rows, w, acts, y, ldy, r0, r1);
   }
 }
 
