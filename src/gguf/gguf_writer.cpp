@@ -15,6 +15,33 @@ namespace tern::gguf {
 namespace {
 constexpr uint64_t kDefaultAlignment = 32;
 std::string key_field(const std::string& key) { return "key '" + key + "'"; }
+
+// A scalar Value of `type`, held in the field that type reads: u (unsigned, bool), i, f.
+Value unsigned_value(ValueType type, uint64_t v) {
+  Value x;
+  x.type = type;
+  x.u = v;
+  return x;
+}
+Value signed_value(ValueType type, int64_t v) {
+  Value x;
+  x.type = type;
+  x.i = v;
+  return x;
+}
+Value float_value(ValueType type, double v) {
+  Value x;
+  x.type = type;
+  x.f = v;
+  return x;
+}
+Value array_value(ValueType elem_type, std::vector<Value> items) {
+  Value x;
+  x.type = ValueType::ARRAY;
+  x.elem_type = elem_type;
+  x.items = std::move(items);
+  return x;
+}
 }  // namespace
 
 Writer::Writer(std::string path, uint64_t alignment)
@@ -57,40 +84,11 @@ void Writer::add_kv(const std::string& key, Value v) {
   kvs_.emplace_back(key, std::move(v));
 }
 
-void Writer::set_u32(const std::string& key, uint32_t v) {
-  Value x;
-  x.type = ValueType::U32;
-  x.u = v;
-  add_kv(key, std::move(x));
-}
-
-void Writer::set_i32(const std::string& key, int32_t v) {
-  Value x;
-  x.type = ValueType::I32;
-  x.i = v;
-  add_kv(key, std::move(x));
-}
-
-void Writer::set_u64(const std::string& key, uint64_t v) {
-  Value x;
-  x.type = ValueType::U64;
-  x.u = v;
-  add_kv(key, std::move(x));
-}
-
-void Writer::set_f32(const std::string& key, float v) {
-  Value x;
-  x.type = ValueType::F32;
-  x.f = v;
-  add_kv(key, std::move(x));
-}
-
-void Writer::set_bool(const std::string& key, bool v) {
-  Value x;
-  x.type = ValueType::BOOL;
-  x.u = v ? 1 : 0;
-  add_kv(key, std::move(x));
-}
+void Writer::set_u32(const std::string& key, uint32_t v) { add_kv(key, unsigned_value(ValueType::U32, v)); }
+void Writer::set_i32(const std::string& key, int32_t v) { add_kv(key, signed_value(ValueType::I32, v)); }
+void Writer::set_u64(const std::string& key, uint64_t v) { add_kv(key, unsigned_value(ValueType::U64, v)); }
+void Writer::set_f32(const std::string& key, float v) { add_kv(key, float_value(ValueType::F32, v)); }
+void Writer::set_bool(const std::string& key, bool v) { add_kv(key, unsigned_value(ValueType::BOOL, v ? 1 : 0)); }
 
 void Writer::set_string(const std::string& key, std::string_view v) {
   Value x;
@@ -102,41 +100,24 @@ void Writer::set_string(const std::string& key, std::string_view v) {
 void Writer::set_value(const std::string& key, const Value& v) { add_kv(key, own(v)); }
 
 void Writer::set_string_array(const std::string& key, const std::vector<std::string>& v) {
-  Value x;
-  x.type = ValueType::ARRAY;
-  x.elem_type = ValueType::STRING;
-  x.items.reserve(v.size());
-  for (const std::string& s : v) {
-    Value item;
-    item.type = ValueType::STRING;
-    item.str = owned_strings_.emplace_back(s);
-    x.items.push_back(std::move(item));
+  std::vector<Value> items(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    items[i].type = ValueType::STRING;
+    items[i].str = owned_strings_.emplace_back(v[i]);
   }
-  add_kv(key, std::move(x));
+  add_kv(key, array_value(ValueType::STRING, std::move(items)));
 }
 
 void Writer::set_f32_array(const std::string& key, const std::vector<float>& v) {
-  Value x;
-  x.type = ValueType::ARRAY;
-  x.elem_type = ValueType::F32;
-  x.items.resize(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    x.items[i].type = ValueType::F32;
-    x.items[i].f = v[i];
-  }
-  add_kv(key, std::move(x));
+  std::vector<Value> items;
+  for (float f : v) items.push_back(float_value(ValueType::F32, f));
+  add_kv(key, array_value(ValueType::F32, std::move(items)));
 }
 
 void Writer::set_i32_array(const std::string& key, const std::vector<int32_t>& v) {
-  Value x;
-  x.type = ValueType::ARRAY;
-  x.elem_type = ValueType::I32;
-  x.items.resize(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    x.items[i].type = ValueType::I32;
-    x.items[i].i = v[i];
-  }
-  add_kv(key, std::move(x));
+  std::vector<Value> items;
+  for (int32_t i : v) items.push_back(signed_value(ValueType::I32, i));
+  add_kv(key, array_value(ValueType::I32, std::move(items)));
 }
 
 // ---- tensors -----------------------------------------------------------------------------
