@@ -54,6 +54,7 @@ class Sampler {
   double next_uniform();
 
  private:
+  void load_candidates(std::span<const float> logits);
   void apply_penalty();
   void normalise_sorted();
   void sort_survivors_of_full_vocab();

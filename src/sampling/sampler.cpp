@@ -143,13 +143,18 @@ void Sampler::sort_survivors_of_full_vocab() {
   }
 }
 
-std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
+// Every id a candidate with its (sanitized) logit, then the repetition penalty.
+void Sampler::load_candidates(std::span<const float> logits) {
   if (logits.size() != static_cast<std::size_t>(n_vocab_))
     throw Error("sampler: got " + std::to_string(logits.size()) + " logits for a vocabulary of " +
                 std::to_string(n_vocab_));
   n_cand_ = logits.size();
   for (std::size_t i = 0; i < n_cand_; ++i) cand_[i] = {static_cast<int32_t>(i), sanitize(logits[i]), 0.0f};
   apply_penalty();
+}
+
+std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
+  load_candidates(logits);
 
   auto first = cand_.begin();
   if (config_.top_k > 0 && static_cast<std::size_t>(config_.top_k) < n_cand_) {
@@ -188,12 +193,7 @@ std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
 int32_t Sampler::sample(std::span<const float> logits) {
   int32_t token;
   if (config_.temperature == 0.0f) {
-    if (logits.size() != static_cast<std::size_t>(n_vocab_))
-      throw Error("sampler: got " + std::to_string(logits.size()) + " logits for a vocabulary of " +
-                  std::to_string(n_vocab_));
-    n_cand_ = logits.size();
-    for (std::size_t i = 0; i < n_cand_; ++i) cand_[i] = {static_cast<int32_t>(i), sanitize(logits[i]), 0.0f};
-    apply_penalty();
+    load_candidates(logits);
     token = greedy();
   } else {
     filter(logits);
