@@ -12,28 +12,14 @@
 
 #include "tern/error.h"
 #include "tern/tokenizer.h"
+#include "tokenizer/byte_unicode.h"
 
 namespace {
 
 using namespace tern::tok;
 
 // GPT-2 byte alphabet entry of byte b, as UTF-8.
-std::string byte_char(uint8_t b) {
-  auto printable = [](int x) { return (x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF); };
-  char32_t cp = static_cast<char32_t>(b);
-  if (!printable(b)) {
-    cp = 0x100;
-    for (int x = 0; x < b; ++x) cp += printable(x) ? 0 : 1;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
+std::string byte_char(uint8_t b) { return bytes_to_unicode_token(std::string(1, static_cast<char>(b))); }
 
 const char* const kWords[] = {"the", " the", "ing", " and", "tion", "  ", "    ", "\n\n", "\xC3\xA9t\xC3\xA9",
                               "\xE6\x97\xA5\xE6\x9C\xAC", "123", "'s", " <|", "|>", "aaaa", "aaaaaaaa", "\xF0\x9F\x99\x82"};

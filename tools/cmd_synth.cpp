@@ -25,6 +25,7 @@
 #include "runtime/timer.h"
 #include "tern/convert.h"
 #include "tern/error.h"
+#include "tokenizer/byte_unicode.h"
 #include "tools/command.h"
 
 namespace tern::cli {
@@ -79,27 +80,14 @@ uint16_t to_f16(float f) {  // round to nearest even; the values here are small 
 
 // GPT-2's byte -> unicode alphabet, in its token order (printable bytes first).
 std::vector<std::string> byte_tokens() {
-  auto utf8 = [](uint32_t cp) {
-    std::string s;
-    if (cp < 0x80) {
-      s += static_cast<char>(cp);
-    } else {
-      s += static_cast<char>(0xC0 | (cp >> 6));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-    return s;
-  };
-  std::vector<std::string> out;
-  std::vector<bool> printable(256, false);
-  for (uint32_t b = '!'; b <= '~'; ++b) printable[b] = true;
-  for (uint32_t b = 0xA1; b <= 0xAC; ++b) printable[b] = true;
-  for (uint32_t b = 0xAE; b <= 0xFF; ++b) printable[b] = true;
-  for (uint32_t b = 0; b < 256; ++b)
-    if (printable[b]) out.push_back(utf8(b));
-  uint32_t n = 0;
-  for (uint32_t b = 0; b < 256; ++b)
-    if (!printable[b]) out.push_back(utf8(256 + n++));
-  return out;
+  std::vector<std::string> printable, others;  // a printable byte stands for itself
+  for (int b = 0; b < 256; ++b) {
+    const auto byte = static_cast<uint8_t>(b);
+    (tok::byte_to_codepoint(byte) == byte ? printable : others)
+        .push_back(tok::bytes_to_unicode_token(std::string(1, static_cast<char>(byte))));
+  }
+  printable.insert(printable.end(), others.begin(), others.end());
+  return printable;
 }
 
 // Placeholder Llama-3-style vocabulary: 256 byte tokens, a few merges, fillers, and the
