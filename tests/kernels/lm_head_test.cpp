@@ -52,6 +52,27 @@ float q8_weight(const std::vector<uint8_t>& w, int64_t k, int64_t r, int64_t i) 
 using Q8Fn = void (*)(Q8Head, const uint8_t*, int64_t, const float*, const uint8_t*, int64_t, float*, int64_t, int64_t,
                       int64_t);
 
+// A random Q8_0 head (rows x k) and n tokens of activations, also quantized for the Int8 mode.
+struct Q8Problem {
+  int64_t rows, k, n;
+  std::vector<uint8_t> w;
+  std::vector<float> x;
+  std::vector<uint8_t> acts;
+
+  Q8Problem(int64_t rows_, int64_t k_, int64_t n_, uint32_t w_seed, uint32_t x_seed)
+      : rows(rows_), k(k_), n(n_), w(random_q8(rows, k, w_seed)), x(randn(static_cast<size_t>(n * k), x_seed, 1.0f)),
+        acts(static_cast<size_t>(n * q8_acts_bytes(k))) {
+    quantize_q8_acts(x.data(), k, n, acts.data());
+  }
+
+  // All rows for all tokens: y[t * rows + r].
+  std::vector<float> run(Q8Fn fn, Q8Head mode) const {
+    std::vector<float> y(static_cast<size_t>(n * rows), -1.0f);
+    fn(mode, w.data(), k, x.data(), acts.data(), n, y.data(), rows, 0, rows);
+    return y;
+  }
+};
+
 std::vector<Q8Fn> q8_impls() {
   std::vector<Q8Fn> v = {gemm_q8_0_rows_scalar, gemm_q8_0_rows};
 #if defined(TERN_ARCH_X86)
@@ -109,15 +130,13 @@ TEST(LmHeadKernels, Q8MatchesDoubleReference) {
     for (int64_t k : {32, 64, 96, 160, 224, 2560}) {
       for (int64_t n : {1, 3}) {
         const int64_t rows = 13;
-        const auto w = random_q8(rows, k, static_cast<uint32_t>(k));
-        const auto x = randn(static_cast<size_t>(n * k), static_cast<uint32_t>(k + n), 1.0f);
-        std::vector<uint8_t> acts(static_cast<size_t>(n * q8_acts_bytes(k)));
-        quantize_q8_acts(x.data(), k, n, acts.data());
+        const Q8Problem p(rows, k, n, static_cast<uint32_t>(k), static_cast<uint32_t>(k + n));
+        const auto& w = p.w;
+        const auto& x = p.x;
         for (Q8Head mode : {Q8Head::F32, Q8Head::Int8}) {
-          std::vector<float> y(static_cast<size_t>(n * rows), -1.0f);
-          fn(mode, w.data(), k, x.data(), acts.data(), n, y.data(), rows, 0, rows);
+          const std::vector<float> y = p.run(fn, mode);
           for (int64_t t = 0; t < n; ++t) {
-            const uint8_t* at = acts.data() + t * q8_acts_bytes(k);
+            const uint8_t* at = p.acts.data() + t * q8_acts_bytes(k);
             for (int64_t r = 0; r < rows; ++r) {
               double ref = 0, mag = 0, xerr = 0;
               for (int64_t i = 0; i < k; ++i) {
@@ -142,19 +161,14 @@ TEST(LmHeadKernels, Q8MatchesDoubleReference) {
 // The fast path against the scalar reference: F32 mode within float reordering; Int8 mode
 // within float reordering of exact integer block sums.
 TEST(LmHeadKernels, Q8FastPathMatchesScalar) {
-  const int64_t rows = 37, k = 2560, n = 2;
-  const auto w = random_q8(rows, k, 3);
-  const auto x = randn(static_cast<size_t>(n * k), 4, 1.0f);
-  std::vector<uint8_t> acts(static_cast<size_t>(n * q8_acts_bytes(k)));
-  quantize_q8_acts(x.data(), k, n, acts.data());
+  const int64_t rows = 37, k = 2560;
+  const Q8Problem p(rows, k, 2, 3, 4);
   for (Q8Head mode : {Q8Head::F32, Q8Head::Int8}) {
-    std::vector<float> ref(static_cast<size_t>(n * rows)), y(ref.size());
-    gemm_q8_0_rows_scalar(mode, w.data(), k, x.data(), acts.data(), n, ref.data(), rows, 0, rows);
-    gemm_q8_0_rows(mode, w.data(), k, x.data(), acts.data(), n, y.data(), rows, 0, rows);
+    const std::vector<float> ref = p.run(gemm_q8_0_rows_scalar, mode), y = p.run(gemm_q8_0_rows, mode);
     for (size_t i = 0; i < y.size(); ++i) {
       double mag = 0;
       const int64_t t = static_cast<int64_t>(i) / rows, r = static_cast<int64_t>(i) % rows;
-      for (int64_t j = 0; j < k; ++j) mag += std::fabs(q8_weight(w, k, r, j) * x[static_cast<size_t>(t * k + j)]);
+      for (int64_t j = 0; j < k; ++j) mag += std::fabs(q8_weight(p.w, k, r, j) * p.x[static_cast<size_t>(t * k + j)]);
       ASSERT_NEAR(y[i], ref[i], 2e-5 * mag) << i << " mode=" << static_cast<int>(mode);
     }
   }
@@ -164,13 +178,13 @@ TEST(LmHeadKernels, Q8FastPathMatchesScalar) {
 // bits as one call.
 TEST(LmHeadKernels, Q8IndependentOfRowSplitAndBatch) {
   const int64_t rows = 101, k = 320, n = 3;
-  const auto w = random_q8(rows, k, 8);
-  const auto x = randn(static_cast<size_t>(n * k), 9, 1.0f);
-  std::vector<uint8_t> acts(static_cast<size_t>(n * q8_acts_bytes(k)));
-  quantize_q8_acts(x.data(), k, n, acts.data());
+  const Q8Problem p(rows, k, n, 8, 9);
+  const auto& w = p.w;
+  const auto& x = p.x;
+  const auto& acts = p.acts;
   for (Q8Head mode : {Q8Head::F32, Q8Head::Int8}) {
-    std::vector<float> ref(static_cast<size_t>(n * rows)), z(ref.size(), 0.0f);
-    gemm_q8_0_rows(mode, w.data(), k, x.data(), acts.data(), n, ref.data(), rows, 0, rows);
+    const std::vector<float> ref = p.run(gemm_q8_0_rows, mode);
+    std::vector<float> z(ref.size(), 0.0f);
     for (int64_t b = 0; b < rows; b += 7)
       gemm_q8_0_rows(mode, w.data(), k, x.data(), acts.data(), n, z.data(), rows, b, std::min(rows, b + 7));
     ASSERT_EQ(std::memcmp(z.data(), ref.data(), z.size() * 4), 0);
