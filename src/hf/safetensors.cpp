@@ -1,8 +1,5 @@
 #include "hf/safetensors.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <limits>
@@ -70,13 +67,10 @@ void Checkpoint::release_pages(const StTensor& t, uint64_t from, uint64_t to) co
   if (find(t.name) != &t) return;  // not one of ours
   to = std::min<uint64_t>(to, t.data.size());
   if (from >= to) return;
-  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(t.data.data()) + from;
-  const uintptr_t end = reinterpret_cast<uintptr_t>(t.data.data()) + to;
-  // Only whole pages inside the tensor: neighbours sharing a page keep it.
-  const uintptr_t first = (begin + page - 1) / page * page;
-  const uintptr_t last = end / page * page;
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  // Only whole pages inside the tensor go: neighbours sharing a page keep it.
+  for (const SafetensorsFile& f : files_) {
+    if (t.file == &f.name()) f.release_pages(t.data.subspan(from, to - from));
+  }
 }
 
 SafetensorsFile SafetensorsFile::open(const std::string& path) {

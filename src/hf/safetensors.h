@@ -43,6 +43,11 @@ class SafetensorsFile {
   const StTensor* find(std::string_view tensor_name) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   uint64_t header_bytes() const { return header_len_; }
+  // Drops the resident pages of `bytes` from this file's mapping (MappedFile::release_pages:
+  // whole pages only; a range outside the mapping, or a parsed in-memory image, is ignored).
+  void release_pages(std::span<const uint8_t> bytes) const {
+    if (map_) map_->release_pages(bytes.data(), bytes.size());
+  }
 
  private:
   std::shared_ptr<MappedFile> map_;
