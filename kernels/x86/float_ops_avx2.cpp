@@ -16,7 +16,9 @@
 // together, so neither the thread count nor the batch changes a result.
 #include <immintrin.h>
 
+#include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "kernels/float_ops.h"
 #include "kernels/float_ops_impls.h"
@@ -83,9 +85,30 @@ inline void row_dot(const uint16_t* w, int64_t k, const float* x, float* out) {
   }
 }
 
+// x as the row loop should read it: 32-byte aligned. x is re-read for every weight row
+// (128256 times per token on the 2B4T head), and from an address 16 bytes past a 32-byte
+// boundary every other 32-byte load straddles two cache lines. That alone made the head
+// read ~30% slower in the model than in isolation (measured on Zen 4, bench/README.md
+// "Read-bandwidth probe"): a large std::vector's data sits 16 bytes into its mmapped chunk,
+// so the session's scratch rows always do. A misaligned x is copied once per call into a
+// per-thread aligned buffer (it grows to the largest call, then is reused); the values
+// and the arithmetic are unchanged.
+const float* aligned_x(const float* x, int64_t n_floats) {
+  if (reinterpret_cast<uintptr_t>(x) % 32 == 0) return x;
+  thread_local std::vector<float> buffer;
+  const auto need = static_cast<size_t>(n_floats) + 16;
+  if (buffer.size() < need) buffer.resize(need);
+  const uintptr_t base = reinterpret_cast<uintptr_t>(buffer.data());
+  float* out = buffer.data() + (64 - base % 64) % 64 / sizeof(float);
+  std::memcpy(out, x, static_cast<size_t>(n_floats) * sizeof(float));
+  return out;
+}
+
 template <__m256 (*Cvt)(const uint16_t*), float (*Scalar)(uint16_t)>
 void gemm_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy, int64_t r0,
                int64_t r1) {
+  if (r0 >= r1 || n_tokens <= 0) return;
+  x = aligned_x(x, n_tokens * k);
   for (int64_t r = r0; r < r1; ++r) {
     const uint16_t* row = w + r * k;
     int64_t t = 0;
