@@ -31,7 +31,7 @@
 #include "kernels/kernel_impls.h"
 #include "runtime/cpu_features.h"
 
-#define TERN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define TERN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
 namespace tern::kernels {
 namespace {
@@ -52,6 +52,13 @@ TERN_AVX512 inline __m256i fold(__m512i v) {
   const __m256i lo = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, v, 0);
   const __m256i hi = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, v, 1);
   return _mm256_add_epi32(lo, hi);
+}
+
+// Sum of the 8 int32 lanes of each of 4 vectors -> {sum a, sum b, sum c, sum d}.
+TERN_AVX512 inline __m128i avx2_gemm_hsum4(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i ab = _mm256_hadd_epi32(a, b), cd = _mm256_hadd_epi32(c, d);
+  const __m256i abcd = _mm256_hadd_epi32(ab, cd);
+  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
 }
 
 // Sum of the 16 int32 lanes of each of 4 vectors -> {sum a, sum b, sum c, sum d}.
@@ -104,6 +111,89 @@ TERN_AVX512 void run_tokens(const uint8_t* codes, const int8_t* q, int64_t kp, i
   }
 }
 
+// ---- small batches (N = 2..kDirectMaxTokens, `tern serve` decode steps) ----------------
+// Unpacking 4 rows to a buffer costs about as much as 8 tokens' products, so few tokens
+// decode the TERN_T2 bytes in registers instead (shift + mask, as the GEMV) and feed ymm
+// vpdpbusd (AVX-512 VL encoding) straight away: the weights are read once per step.
+constexpr int64_t kDirectMaxTokens = 8;
+
+// Rows w0 + i * row_bytes (i < 4) x NT tokens over `groups` 128-element groups.
+#define TERN_ACC(t) __m256i d0_##t = zero, d1_##t = zero, d2_##t = zero, d3_##t = zero;
+#define TERN_DOT(t)                                                                   \
+  if constexpr (NT > t) {                                                             \
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + t * kp)); \
+    d0_##t = _mm256_dpbusd_epi32(d0_##t, c0, a);                                      \
+    d1_##t = _mm256_dpbusd_epi32(d1_##t, c1, a);                                      \
+    d2_##t = _mm256_dpbusd_epi32(d2_##t, c2, a);                                      \
+    d3_##t = _mm256_dpbusd_epi32(d3_##t, c3, a);                                      \
+  }
+#define TERN_OUT(t) \
+  if constexpr (NT > t) \
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out[t]), avx2_gemm_hsum4(d0_##t, d1_##t, d2_##t, d3_##t));
+template <int NT>
+TERN_AVX512 void direct_tile(const uint8_t* const* rows, const uint8_t* next_block, int64_t groups, const int8_t* q,
+                             int64_t kp, int32_t out[kTokens][kRows]) {
+  static_assert(NT >= 1 && NT <= kTokens);
+  const __m256i zero = _mm256_setzero_si256(), m3 = _mm256_set1_epi8(3);
+  TERN_ACC(0) TERN_ACC(1) TERN_ACC(2) TERN_ACC(3) TERN_ACC(4) TERN_ACC(5)
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t off = g * kT2GroupBytes;
+    // As avx2-mad's GEMV: DRAM-resident rows are short streams the hardware prefetcher
+    // barely learns, so fetch the next 4-row block (contiguous after rows[3]) one block ahead.
+    _mm_prefetch(reinterpret_cast<const char*>(next_block + g * 128), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(next_block + g * 128 + 64), _MM_HINT_T0);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {  // slice j: elements 32j..32j+31 of the group, bits 2j+1:2j
+      const __m128i shift = _mm_cvtsi32_si128(2 * j);
+      const auto codes = [&](int i) TERN_AVX512 {
+        return _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + off)), shift), m3);
+      };
+      const __m256i c0 = codes(0), c1 = codes(1), c2 = codes(2), c3 = codes(3);
+      const int8_t* qg = q + g * kT2GroupElems + 32 * j;
+      TERN_DOT(0) TERN_DOT(1) TERN_DOT(2) TERN_DOT(3) TERN_DOT(4) TERN_DOT(5)
+    }
+  }
+  TERN_OUT(0) TERN_OUT(1) TERN_OUT(2) TERN_OUT(3) TERN_OUT(4) TERN_OUT(5)
+}
+#undef TERN_ACC
+#undef TERN_DOT
+#undef TERN_OUT
+
+TERN_AVX512 void direct_tokens(const uint8_t* const* rows, const uint8_t* next_block, int64_t groups, const int8_t* q, int64_t kp, int nt,
+                               int32_t out[kTokens][kRows]) {
+  switch (nt) {
+    case 1: direct_tile<1>(rows, next_block, groups, q, kp, out); break;
+    case 2: direct_tile<2>(rows, next_block, groups, q, kp, out); break;
+    case 3: direct_tile<3>(rows, next_block, groups, q, kp, out); break;
+    case 4: direct_tile<4>(rows, next_block, groups, q, kp, out); break;
+    case 5: direct_tile<5>(rows, next_block, groups, q, kp, out); break;
+    default: direct_tile<6>(rows, next_block, groups, q, kp, out); break;
+  }
+}
+
+// TERN_T2 rows [r0, r1) for a small batch: 4 rows at a time (a partial block repeats its
+// last row and drops those results), all tokens per block so each row is read once.
+TERN_AVX512 void gemm_direct_t2(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
+                                int64_t r0, int64_t r1) {
+  const int64_t kp = acts.kp, row_bytes = t2_row_bytes(w.k), groups = kp / kT2GroupElems;
+  for (int64_t r = r0; r < r1; r += kRows) {
+    const int valid = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+    const uint8_t* rows[kRows];
+    for (int i = 0; i < kRows; ++i) rows[i] = w.data + (r + std::min(i, valid - 1)) * row_bytes;
+    for (int64_t t = 0; t < acts.n_tokens; t += kTokens) {
+      const int nt = static_cast<int>(std::min<int64_t>(kTokens, acts.n_tokens - t));
+      int32_t out[kTokens][kRows];
+      // Only the first pass over this block streams it from DRAM; later ones find it cached.
+      const uint8_t* next_block = t == 0 ? w.data + (r + kRows) * row_bytes : rows[0];
+      direct_tokens(rows, next_block, groups, acts.q + t * kp, kp, nt, out);
+      for (int j = 0; j < nt; ++j) {
+        const int32_t sum = acts.sums[static_cast<size_t>(t + j)];
+        for (int i = 0; i < valid; ++i) y[(t + j) * ldy + r + i] = out[j][i] - sum;
+      }
+    }
+  }
+}
+
 // A per-thread 64-byte aligned buffer for one unpacked 4-row block (aligned zmm code loads).
 uint8_t* codes_buffer(int64_t bytes) {
   thread_local std::unique_ptr<uint8_t[]> storage;
@@ -143,7 +233,9 @@ TERN_AVX512 void gemm(UnpackFn unpack, const TernaryMatrix& w, const PreparedAct
 
 bool supported() {
   const CpuFeatures& f = cpu_features();
-  return f.avx2 && f.avx512f && f.avx512bw && f.avx512vnni;
+  // VL (the ymm forms of AVX-512 instructions) is not in CpuFeatures; every CPU with
+  // AVX-512 VNNI has it, but ask anyway.
+  return f.avx2 && f.avx512f && f.avx512bw && f.avx512vnni && __builtin_cpu_supports("avx512vl");
 }
 
 void prepare(PreparedActs& acts) { compute_token_sums(acts); }
@@ -151,7 +243,9 @@ void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
   if (acts.n_tokens == 1) {
     kAvx2MadKernel.matmul(w, acts, y, ldy, r0, r1);
-  } else if (acts.n_tokens > 1) {
+  } else if (acts.n_tokens <= kDirectMaxTokens) {
+    gemm_direct_t2(w, acts, y, ldy, r0, r1);
+  } else {
     gemm(avx2_unpack_t2_rows, w, acts, y, ldy, r0, r1);
   }
 }
