@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/kernel_impls.h"
+#include "kernels/lut_table.h"
 #include "runtime/cpu_features.h"
 
 namespace tern::kernels {
@@ -22,26 +23,14 @@ bool supported() { return cpu_features().neon; }
 
 void prepare(PreparedActs& acts) {
   compute_token_sums(acts);
-  const int64_t groups = acts.kp / kT2GroupElems;
-  acts.extra.resize(static_cast<size_t>(acts.n_tokens * groups * kTableBytesPerGroup));
-  for (int64_t t = 0; t < acts.n_tokens; ++t) {
-    for (int64_t g = 0; g < groups; ++g) {
-      const int8_t* q = acts.q + t * acts.kp + g * kT2GroupElems;
-      uint8_t* tab = acts.extra.data() + (t * groups + g) * kTableBytesPerGroup;
-      for (int b = 0; b < 32; ++b) {
-        for (int nib = 0; nib < 2; ++nib) {
-          const int qa = q[nib * 64 + b], qb = q[nib * 64 + b + 32];
-          uint8_t* lo = tab + ((b * 2 + nib) * 2) * 16;
-          uint8_t* hi = lo + 16;
-          for (int idx = 0; idx < 16; ++idx) {
-            const int v = qa * ((idx & 3) - 1) + qb * ((idx >> 2) - 1);
-            lo[idx] = static_cast<uint8_t>(v & 0xFF);
-            hi[idx] = static_cast<uint8_t>((v >> 8) & 0xFF);
-          }
-        }
+  build_group_tables(acts, kTableBytesPerGroup, [](const int8_t* q, uint8_t* tab) {
+    for (int b = 0; b < 32; ++b) {
+      for (int nib = 0; nib < 2; ++nib) {
+        uint8_t* lo = tab + ((b * 2 + nib) * 2) * 16;  // then the high plane's 16 bytes
+        t2_pair_table(q[nib * 64 + b], q[nib * 64 + b + 32], lo, lo + 16);
       }
     }
-  }
+  });
 }
 
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/kernel_impls.h"
+#include "kernels/lut_table.h"
 #include "runtime/cpu_features.h"
 
 namespace tern::kernels {
@@ -30,37 +31,20 @@ inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const
 
 bool supported() { return cpu_features().avx2; }
 
-// Table for the pair (qa, qb): entry c0 + 4*c1 = qa*(c0-1) + qb*(c1-1), as two byte planes.
-inline void pair_table(int qa, int qb, uint8_t* lo16, uint8_t* hi16) {
-  for (int c1 = 0; c1 < 4; ++c1) {
-    for (int c0 = 0; c0 < 4; ++c0) {
-      const int v = qa * (c0 - 1) + qb * (c1 - 1);
-      lo16[c0 + 4 * c1] = static_cast<uint8_t>(v & 0xFF);
-      hi16[c0 + 4 * c1] = static_cast<uint8_t>((v >> 8) & 0xFF);
-    }
-  }
-}
-
 void prepare(PreparedActs& acts) {
   compute_token_sums(acts);
-  const int64_t groups = acts.kp / kT2GroupElems;
-  acts.extra.resize(static_cast<size_t>(acts.n_tokens * groups * kTableBytesPerGroup));
-  for (int64_t t = 0; t < acts.n_tokens; ++t) {
-    for (int64_t g = 0; g < groups; ++g) {
-      const int8_t* q = acts.q + t * acts.kp + g * kT2GroupElems;
-      uint8_t* tab = acts.extra.data() + (t * groups + g) * kTableBytesPerGroup;
-      for (int m = 0; m < 16; ++m) {
-        for (int nib = 0; nib < 2; ++nib) {      // 0: elements b, b+32; 1: b+64, b+96
-          uint8_t* lo = tab + ((m * 2 + nib) * 2 + 0) * 32;
-          uint8_t* hi = tab + ((m * 2 + nib) * 2 + 1) * 32;
-          for (int lane = 0; lane < 2; ++lane) {  // lane 0: byte m, lane 1: byte m + 16
-            const int b = m + 16 * lane;
-            pair_table(q[nib * 64 + b], q[nib * 64 + b + 32], lo + 16 * lane, hi + 16 * lane);
-          }
+  build_group_tables(acts, kTableBytesPerGroup, [](const int8_t* q, uint8_t* tab) {
+    for (int m = 0; m < 16; ++m) {
+      for (int nib = 0; nib < 2; ++nib) {      // 0: elements b, b+32; 1: b+64, b+96
+        uint8_t* lo = tab + ((m * 2 + nib) * 2 + 0) * 32;
+        uint8_t* hi = tab + ((m * 2 + nib) * 2 + 1) * 32;
+        for (int lane = 0; lane < 2; ++lane) {  // lane 0: byte m, lane 1: byte m + 16
+          const int b = m + 16 * lane;
+          t2_pair_table(q[nib * 64 + b], q[nib * 64 + b + 32], lo + 16 * lane, hi + 16 * lane);
         }
       }
     }
-  }
+  });
 }
 
 // Transposes one group of 16 rows: out[m] = {byte m of rows 0..15 | byte m+16 of rows 0..15}.
