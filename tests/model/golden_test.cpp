@@ -3,31 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <filesystem>
 
-#include "model_test_util.h"
+#include "golden_fixture.h"
 
 namespace tern::test {
 namespace {
 
-namespace fs = std::filesystem;
 
-std::vector<std::string> golden_models() {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(shared_dir() / "golden")) {
-    if (fs::exists(e.path() / "golden" / "golden.json")) out.push_back(e.path().filename().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-SessionOptions f32_kv(int threads = 2) {
-  SessionOptions o;
-  o.kv_type = KvType::F32;
-  o.n_threads = threads;
-  o.n_ctx = 256;
-  return o;
-}
+SessionOptions f32_kv() { return golden_session_options(2); }
 
 std::vector<int32_t> ids_of(const nlohmann::json& seq) { return seq["ids"].get<std::vector<int32_t>>(); }
 
@@ -66,9 +49,7 @@ TEST(GoldenLogits, EverySequenceEveryKernel) {
     const nlohmann::json& g = golden_json(model);
     for (const kernels::Kernel* k : runnable_kernels()) {
       SCOPED_TRACE(model + " kernel " + k->name);
-      ModelOptions mo;
-      mo.kernel = k->name;
-      auto m = Model::load(path, mo);
+      auto m = Model::load(path, kernel_options(k));
       for (const nlohmann::json& seq : g["sequences"]) {
         check_sequence(model, seq, eval_all(m, ids_of(seq), f32_kv()), k->name);
       }
@@ -100,9 +81,7 @@ TEST(GoldenGreedy, ThirtyTwoTokensEveryKernel) {
     const int64_t V = gr["step_logits"]["shape"][1];
     for (const kernels::Kernel* k : runnable_kernels()) {
       SCOPED_TRACE(model + " kernel " + k->name);
-      ModelOptions mo;
-      mo.kernel = k->name;
-      Session s(Model::load(converted_model(model), mo), f32_kv());
+      Session s(Model::load(converted_model(model), kernel_options(k)), f32_kv());
       std::span<const float> logits = s.eval(prompt);
       double worst = 0;
       for (size_t j = 0; j < want.size(); ++j) {
@@ -130,9 +109,7 @@ TEST(GoldenHidden, EveryLayerEveryKernel) {
     ASSERT_EQ(static_cast<int64_t>(ids.size()), shape[1]);
     for (const kernels::Kernel* k : runnable_kernels()) {
       SCOPED_TRACE(model + " kernel " + k->name);
-      ModelOptions mo;
-      mo.kernel = k->name;
-      Session s(Model::load(converted_model(model), mo), f32_kv());
+      Session s(Model::load(converted_model(model), kernel_options(k)), f32_kv());
       std::vector<float> got(ref.size(), NAN);
       s.set_hidden_hook([&](int index, int64_t pos, std::span<const float> h) {
         ASSERT_LT(index, shape[0]);

@@ -18,7 +18,7 @@
 
 #include "kernels/q8_head.h"
 #include "model/dense.h"
-#include "model_test_util.h"
+#include "golden_fixture.h"
 
 namespace tern::test {
 namespace {
@@ -31,9 +31,7 @@ struct Tally {
 };
 
 TEST(LightHead, Q8_0AgreementOnGoldenModels) {
-  SessionOptions so;
-  so.kv_type = KvType::F32;
-  so.n_ctx = 256;
+  const SessionOptions so = golden_session_options();
   Tally all[2];
   for (const char* name : {"tiny-a", "tiny-b", "tiny-a-bf16"}) {
     auto exact = Model::load(converted_model(name));
@@ -48,18 +46,11 @@ TEST(LightHead, Q8_0AgreementOnGoldenModels) {
       model::dense_row(hw, r, w.data() + r * E);
       model::dense_row(lw, r, wl.data() + r * E);
     }
-    const int final_index = static_cast<int>(exact->hparams().n_layer + 1);
     Tally per[2];
     for (const auto& seq : golden_json(name)["sequences"]) {
       const auto ids = seq["ids"].get<std::vector<int32_t>>();
       const int64_t n = static_cast<int64_t>(ids.size());
-      Session s(exact, so);
-      std::vector<float> hidden(static_cast<size_t>(n * E));
-      s.set_hidden_hook([&](int index, int64_t pos, std::span<const float> h) {
-        if (index == final_index) std::copy(h.begin(), h.end(), hidden.begin() + pos * E);
-      });
-      const auto l = s.eval_all(ids);
-      const std::vector<float> ref(l.begin(), l.end());
+      const auto [hidden, ref] = final_hidden_and_logits(exact, ids, so);
       std::vector<uint8_t> acts(static_cast<size_t>(n * kernels::q8_acts_bytes(E)));
       kernels::quantize_q8_acts(hidden.data(), E, n, acts.data());
       for (Q8Head mode : {Q8Head::F32, Q8Head::Int8}) {

@@ -8,7 +8,7 @@
 
 #include "hf/quantize_embd.h"
 #include "model/dense.h"
-#include "model_test_util.h"
+#include "golden_fixture.h"
 
 namespace tern::test {
 namespace {
@@ -59,13 +59,10 @@ struct HeadCase {
 // On these tiny random models one int8 flip moves logits by 0.01-0.4, so "tied" is harsh.
 TEST(ModelDense, QuantizedHeadTop1Agreement) {
   const HeadCase cases[] = {{EmbdType::Q8_0, 0.97, 0.85}, {EmbdType::Q6_K, 0.92, 0.85}, {EmbdType::Q4_0, 0.75, 0.55}};
-  SessionOptions so;
-  so.kv_type = KvType::F32;
-  so.n_ctx = 256;
+  const SessionOptions so = golden_session_options();
   for (const char* model : {"tiny-a", "tiny-b"}) {
     auto exact = Model::load(converted_model(model));
     const int64_t V = exact->hparams().n_vocab, E = exact->hparams().n_embd;
-    const int final_index = static_cast<int>(exact->hparams().n_layer + 1);
     for (const HeadCase& c : cases) {
       auto q = Model::load(converted_model(model, WeightType::TernT2, c.type));
       int64_t head_agree = 0, tied_agree = 0, total = 0;
@@ -73,13 +70,7 @@ TEST(ModelDense, QuantizedHeadTop1Agreement) {
       for (const auto& seq : golden_json(model)["sequences"]) {
         const auto ids = seq["ids"].get<std::vector<int32_t>>();
         const int64_t n = static_cast<int64_t>(ids.size());
-        Session s(exact, so);
-        std::vector<float> hidden(static_cast<size_t>(n * E));
-        s.set_hidden_hook([&](int index, int64_t pos, std::span<const float> h) {
-          if (index == final_index) std::copy(h.begin(), h.end(), hidden.begin() + pos * E);
-        });
-        auto l = s.eval_all(ids);
-        const std::vector<float> a(l.begin(), l.end());
+        const auto [hidden, a] = final_hidden_and_logits(exact, ids, so);
         std::vector<float> head(static_cast<size_t>(n * V));
         model::dense_matmul(q->data().w.lm_head, hidden.data(), E, n, head.data(), V, 0, V);
         const Diff dh = compare(head.data(), a.data(), n, V);

@@ -6,32 +6,15 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 
 #include "gguf/gguf_file.h"
-#include "model_test_util.h"
+#include "golden_fixture.h"
 
 namespace tern::test {
 namespace {
 
-namespace fs = std::filesystem;
 
-std::vector<std::string> golden_models() {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(shared_dir() / "golden")) {
-    if (fs::exists(e.path() / "golden" / "golden.json")) out.push_back(e.path().filename().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-SessionOptions opts(int threads) {
-  SessionOptions o;
-  o.kv_type = KvType::F32;
-  o.n_threads = threads;
-  o.n_ctx = 256;
-  return o;
-}
+SessionOptions opts(int threads) { return golden_session_options(threads); }
 
 // Logits of every position, one token per eval (the GEMV path).
 std::vector<float> decode_one_by_one(std::shared_ptr<const Model> m, const std::vector<int32_t>& ids, int threads) {
@@ -57,10 +40,8 @@ TEST(T1Golden, SameLogitsAsT2BitForBitEveryKernel) {
     const nlohmann::json& g = golden_json(model);
     for (const kernels::Kernel* k : runnable_kernels()) {
       SCOPED_TRACE(model + " kernel " + k->name);
-      ModelOptions mo;
-      mo.kernel = k->name;
-      auto m2 = Model::load(t2, mo);
-      auto m1 = Model::load(t1, mo);
+      auto m2 = Model::load(t2, kernel_options(k));
+      auto m1 = Model::load(t1, kernel_options(k));
       ASSERT_EQ(m1->report().ternary_type, "TERN_T1");
       EXPECT_TRUE(m1->report().zero_copy);
       EXPECT_EQ(m1->report().repacked_tensors, 0);
