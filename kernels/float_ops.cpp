@@ -3,6 +3,7 @@
 // changes a result.
 #include "kernels/float_ops.h"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <xsimd/xsimd.hpp>
@@ -169,6 +170,16 @@ uint16_t f32_to_f16(float f) {
   return static_cast<uint16_t>(sign | (rounded >> 13));
 }
 
+// bfloat16 is the top half of a float32.
+float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
+
+uint16_t f32_to_bf16(float f) {
+  uint32_t u = std::bit_cast<uint32_t>(f);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN stays NaN (quiet)
+  u += 0x7FFFu + ((u >> 16) & 1u);  // round to nearest even
+  return static_cast<uint16_t>(u >> 16);
+}
+
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
 }
@@ -178,10 +189,7 @@ void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n) {
 }
 
 void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t bits = static_cast<uint32_t>(src[i]) << 16;
-    std::memcpy(&dst[i], &bits, 4);
-  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
 }
 
 // ---- head GEMM ---------------------------------------------------------------------------
@@ -240,8 +248,7 @@ void gemm_bf16_f32_rows_generic(const uint16_t* w, int64_t k, const float* x, in
   gemm_rows_generic<bf16_to_f32_row>(w, k, x, n_tokens, y, ldy, r0, r1);
 }
 
-namespace {
-bool use_avx2_head() {
+bool use_avx2_float_kernels() {
 #if defined(TERN_ARCH_X86)
   static const bool ok = cpu_features().avx2_fma_f16c();
   return ok;
@@ -249,14 +256,13 @@ bool use_avx2_head() {
   return false;
 #endif
 }
-}  // namespace
 
-const char* head_gemm_impl() { return use_avx2_head() ? "avx2-f16c" : "xsimd-baseline"; }
+const char* head_gemm_impl() { return use_avx2_float_kernels() ? "avx2-f16c" : "xsimd-baseline"; }
 
 void gemm_f16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                        int64_t row_begin, int64_t row_end) {
 #if defined(TERN_ARCH_X86)
-  if (use_avx2_head()) return gemm_f16_f32_rows_avx2(w, k, x, n_tokens, y, ldy, row_begin, row_end);
+  if (use_avx2_float_kernels()) return gemm_f16_f32_rows_avx2(w, k, x, n_tokens, y, ldy, row_begin, row_end);
 #endif
   gemm_f16_f32_rows_generic(w, k, x, n_tokens, y, ldy, row_begin, row_end);
 }
@@ -264,7 +270,7 @@ void gemm_f16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_t
 void gemm_bf16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                         int64_t row_begin, int64_t row_end) {
 #if defined(TERN_ARCH_X86)
-  if (use_avx2_head()) return gemm_bf16_f32_rows_avx2(w, k, x, n_tokens, y, ldy, row_begin, row_end);
+  if (use_avx2_float_kernels()) return gemm_bf16_f32_rows_avx2(w, k, x, n_tokens, y, ldy, row_begin, row_end);
 #endif
   gemm_bf16_f32_rows_generic(w, k, x, n_tokens, y, ldy, row_begin, row_end);
 }

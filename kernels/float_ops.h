@@ -36,12 +36,18 @@ void relu2_mul(const float* gate, const float* up, float* out, int64_t n);
 // y[i] += x[i] (residual).
 void add_inplace(float* y, const float* x, int64_t n);
 
-// IEEE half <-> float (exact upcast; downcast rounds to nearest even, like F16C / numpy).
+// IEEE half and bfloat16 <-> float32: the one implementation every module uses (hf
+// checkpoints and converter, model loader and KV cache, kernels). Upcasts are exact;
+// downcasts round to nearest, ties to even, overflowing to +-inf; a NaN stays a NaN with the
+// quiet bit set and its top payload bits kept, as F16C's vcvtps2ph does (float_ops_test
+// checks every value against it). Defined out of line in float_ops.cpp, a file without ISA
+// flags: an inline copy instantiated in an AVX2 file could be the one the linker keeps.
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n);
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
-// bfloat16 -> float (exact).
+float bf16_to_f32(uint16_t h);
+uint16_t f32_to_bf16(float f);
 void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 
 // The tied lm_head: y[t * ldy + r] = sum_i float(w[r * k + i]) * x[t * k + i] for rows

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "kernels/float_ops.h"
-#include "runtime/cpu_features.h"
+#include "kernels/float_ops_impls.h"
 
 namespace tern::kernels {
 
@@ -79,23 +79,12 @@ void gemm_q8_0_rows_scalar(Q8Head mode, const uint8_t* w, int64_t k, const float
   }
 }
 
-namespace {
-bool use_avx2() {
-#if defined(TERN_ARCH_X86)
-  static const bool ok = cpu_features().avx2_fma_f16c();
-  return ok;
-#else
-  return false;
-#endif
-}
-}  // namespace
-
-const char* q8_head_impl() { return use_avx2() ? "avx2" : "scalar"; }
+const char* q8_head_impl() { return use_avx2_float_kernels() ? "avx2" : "scalar"; }
 
 void gemm_q8_0_rows(Q8Head mode, const uint8_t* w, int64_t k, const float* x, const uint8_t* acts,
                     int64_t n_tokens, float* y, int64_t ldy, int64_t r0, int64_t r1) {
 #if defined(TERN_ARCH_X86)
-  if (use_avx2()) return gemm_q8_0_rows_avx2(mode, w, k, x, acts, n_tokens, y, ldy, r0, r1);
+  if (use_avx2_float_kernels()) return gemm_q8_0_rows_avx2(mode, w, k, x, acts, n_tokens, y, ldy, r0, r1);
 #endif
   gemm_q8_0_rows_scalar(mode, w, k, x, acts, n_tokens, y, ldy, r0, r1);
 }
