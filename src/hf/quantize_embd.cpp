@@ -6,6 +6,7 @@
 #include <string>
 
 #include "hf/half_float.h"
+#include "kernels/ggml_blocks.h"
 #include "tern/error.h"
 
 namespace tern::hf {
@@ -155,30 +156,6 @@ void q6_k_block(const float* x, uint8_t* out) {
   }
 }
 
-void dq6_k_block(const uint8_t* in, float* y) {
-  const uint8_t* ql = in;
-  const uint8_t* qh = in + 128;
-  const auto* sc = reinterpret_cast<const int8_t*>(in + 192);
-  const float d = get_f16(in + 208);
-  for (int n = 0; n < kQK_K; n += 128) {
-    for (int l = 0; l < 32; ++l) {
-      const int is = l / 16;
-      const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-      const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-      const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-      const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-      y[l] = d * static_cast<float>(sc[is]) * static_cast<float>(q1);
-      y[l + 32] = d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
-      y[l + 64] = d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
-      y[l + 96] = d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
-    }
-    y += 128;
-    ql += 64;
-    qh += 32;
-    sc += 8;
-  }
-}
-
 int block_elems(TensorType type) {
   switch (type) {
     case TensorType::Q8_0:
@@ -265,26 +242,9 @@ void dequantize_embd_row(TensorType type, const uint8_t* in, int64_t n, float* o
     case TensorType::F16:
       for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(load_u16(in + 2 * i));
       break;
-    case TensorType::Q8_0:
-      for (int64_t b = 0; b < n / kQK8; ++b) {
-        const uint8_t* p = in + b * kQ8Bytes;
-        const float d = get_f16(p);
-        for (int j = 0; j < kQK8; ++j) out[b * kQK8 + j] = d * static_cast<float>(static_cast<int8_t>(p[2 + j]));
-      }
-      break;
-    case TensorType::Q4_0:
-      for (int64_t b = 0; b < n / kQK8; ++b) {
-        const uint8_t* p = in + b * kQ4Bytes;
-        const float d = get_f16(p);
-        for (int j = 0; j < kQK8 / 2; ++j) {
-          out[b * kQK8 + j] = d * static_cast<float>((p[2 + j] & 0x0F) - 8);
-          out[b * kQK8 + j + kQK8 / 2] = d * static_cast<float>((p[2 + j] >> 4) - 8);
-        }
-      }
-      break;
-    case TensorType::Q6_K:
-      for (int64_t b = 0; b < n / kQK_K; ++b) dq6_k_block(in + b * kQ6Bytes, out + b * kQK_K);
-      break;
+    case TensorType::Q8_0: kernels::dequantize_q8_0(in, n, out); break;
+    case TensorType::Q4_0: kernels::dequantize_q4_0(in, n, out); break;
+    case TensorType::Q6_K: kernels::dequantize_q6_k(in, n, out); break;
     default: throw Error(std::string("dequantize_embd_row: unsupported type ") + gguf::type_name(type));
   }
 }

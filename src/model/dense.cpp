@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/float_ops.h"
+#include "kernels/ggml_blocks.h"
 #include "kernels/q8_head.h"
 #include "model/half.h"
 #include "tern/error.h"
@@ -57,55 +58,14 @@ void dense_row(const DenseMatrix& m, int64_t row, float* out) {
         out[i] = bf16_to_f32(h);
       }
       return;
-    case TensorType::Q8_0:  // blocks of {f16 d; int8 q[32]}: x = d * q
-      for (int64_t b = 0; b < n / 32; ++b) {
-        const uint8_t* blk = p + b * 34;
-        uint16_t dh;
-        std::memcpy(&dh, blk, 2);
-        const float d = f16_to_f32(dh);
-        for (int i = 0; i < 32; ++i) out[b * 32 + i] = d * static_cast<float>(static_cast<int8_t>(blk[2 + i]));
-      }
+    case TensorType::Q8_0:  // ggml block layouts: kernels/ggml_blocks.h
+      kernels::dequantize_q8_0(p, n, out);
       return;
-    case TensorType::Q4_0:  // blocks of {f16 d; u8 qs[16]}: low nibbles 0..15, high 16..31; x = d*(q-8)
-      for (int64_t b = 0; b < n / 32; ++b) {
-        const uint8_t* blk = p + b * 18;
-        uint16_t dh;
-        std::memcpy(&dh, blk, 2);
-        const float d = f16_to_f32(dh);
-        for (int i = 0; i < 16; ++i) {
-          out[b * 32 + i] = d * static_cast<float>((blk[2 + i] & 0x0f) - 8);
-          out[b * 32 + 16 + i] = d * static_cast<float>((blk[2 + i] >> 4) - 8);
-        }
-      }
+    case TensorType::Q4_0:
+      kernels::dequantize_q4_0(p, n, out);
       return;
-    case TensorType::Q6_K:  // blocks of {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d} (ggml block_q6_K)
-      for (int64_t b = 0; b < n / 256; ++b) {
-        const uint8_t* blk = p + b * 210;
-        const uint8_t* ql = blk;
-        const uint8_t* qh = blk + 128;
-        const int8_t* sc = reinterpret_cast<const int8_t*>(blk + 192);
-        uint16_t dh;
-        std::memcpy(&dh, blk + 208, 2);
-        const float d = f16_to_f32(dh);
-        float* y = out + b * 256;
-        for (int half = 0; half < 2; ++half) {
-          for (int l = 0; l < 32; ++l) {
-            const int is = l / 16;
-            const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-            const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-            const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-            const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-            y[l] = d * static_cast<float>(sc[is]) * static_cast<float>(q1);
-            y[l + 32] = d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
-            y[l + 64] = d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
-            y[l + 96] = d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
-          }
-          y += 128;
-          ql += 64;
-          qh += 32;
-          sc += 8;
-        }
-      }
+    case TensorType::Q6_K:
+      kernels::dequantize_q6_k(p, n, out);
       return;
     default:
       throw Error(std::string("dense_row: unsupported type ") + gguf::type_name(m.type));
