@@ -109,6 +109,8 @@ def main():
     port = free_port()
     srv = subprocess.Popen([a.tern, "serve", "-m", a.model, "--port", str(port), "--parallel", str(parallel),
                             "-t", a.threads, "-c", a.ctx, "--max-queue", "64"], stderr=subprocess.DEVNULL)
+    # rss_kb_before is read once /health answers: tern serve has then reserved and touched
+    # its slots' KV caches, scratch and the weights (printed on its stderr at start).
     try:
         for _ in range(300):
             try:
@@ -122,6 +124,7 @@ def main():
         failed = 0
         for c in levels:
             r = run_level(port, srv.pid, c, a.requests, a.max_tokens)
+            time.sleep(2)  # the server trims freed heap pages after 1 s idle
             r["rss_kb_after_level"] = rss_kb(srv.pid)  # repeat a level (--levels 8,8,8) to see leaks
             failed += r["failed"]
             print(json.dumps(r), flush=True)
