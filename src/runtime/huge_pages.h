@@ -1,0 +1,42 @@
+// Anonymous memory in 2 MiB transparent huge pages (THP), for data decode streams once per
+// token (repacked ternary weights, the lm_head copy, the read-bandwidth probe).
+//
+// Why: with 4 KiB pages a sequential read of a 1 GB working set takes a TLB miss every 4 KiB,
+// and in a VM each miss is a two-level (guest + host) page walk. On this project's KVM
+// machine a plain read loop runs ~40% faster over 2 MiB pages than over 4 KiB ones
+// (bench/README.md, "Read-bandwidth probe"). Linux gives THP to anonymous memory that asks
+// for it with madvise(MADV_HUGEPAGE) when /sys/kernel/mm/transparent_hugepage/enabled is
+// "always" or "madvise"; the request must come before the pages are first touched.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tern {
+
+inline constexpr size_t kHugePageBytes = size_t{2} << 20;
+
+enum class PageKind {
+  Small,  // 4 KiB pages: MADV_NOHUGEPAGE, even where THP is "always"
+  Huge,   // 2 MiB pages requested with MADV_HUGEPAGE (the kernel may still fall back)
+};
+
+const char* page_kind_name(PageKind kind);  // "4 KiB", "2 MiB"
+
+// `bytes` rounded up to a whole number of 2 MiB pages, 2 MiB aligned, with the page-size
+// advice applied before any page is touched. Free with std::free. Returns nullptr when the
+// allocation fails. Rounding up costs no memory for untouched tail bytes with 4 KiB pages;
+// with THP the last page is faulted whole, so callers allocate one arena, not many pieces.
+void* allocate_pages(size_t bytes, PageKind kind);
+
+// How many bytes of [p, p + n) the kernel currently backs with huge pages: the sum of
+// AnonHugePages over the mappings of /proc/self/smaps that overlap the range, clipped to
+// the overlap. std::nullopt when /proc/self/smaps cannot be read.
+std::optional<uint64_t> huge_page_bytes(const void* p, size_t n);
+
+// The THP policy in effect ("always", "madvise", "never"), or "unavailable".
+std::string thp_mode();
+
+}  // namespace tern

@@ -1,0 +1,82 @@
+// allocate_pages: 2 MiB-aligned memory with the page-size advice applied; huge_page_bytes
+// reads back what the kernel did (only where it offers THP can huge pages be demanded).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "runtime/huge_pages.h"
+#include "runtime/read_bandwidth.h"
+#include "runtime/thread_pool.h"
+
+namespace {
+
+using tern::PageKind;
+
+TEST(HugePages, AllocationsAreAlignedAndWritable) {
+  for (PageKind kind : {PageKind::Small, PageKind::Huge}) {
+    const size_t bytes = 3 * tern::kHugePageBytes + 12345;
+    auto* p = static_cast<uint8_t*>(tern::allocate_pages(bytes, kind));
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % tern::kHugePageBytes, 0u);
+    std::memset(p, 0x5a, bytes);
+    EXPECT_EQ(p[bytes - 1], 0x5a);
+    std::free(p);
+  }
+}
+
+TEST(HugePages, SmallPagesAreNeverHuge) {
+  const size_t bytes = 8 * tern::kHugePageBytes;
+  auto* p = static_cast<uint8_t*>(tern::allocate_pages(bytes, PageKind::Small));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 1, bytes);
+  const auto huge = tern::huge_page_bytes(p, bytes);
+  ASSERT_TRUE(huge.has_value());
+  EXPECT_EQ(*huge, 0u);
+  std::free(p);
+}
+
+TEST(HugePages, HugePagesWhereTheKernelOffersThem) {
+  const std::string mode = tern::thp_mode();
+  if (mode != "always" && mode != "madvise") GTEST_SKIP() << "THP is '" << mode << "' here";
+  const size_t bytes = 8 * tern::kHugePageBytes;
+  auto* p = static_cast<uint8_t*>(tern::allocate_pages(bytes, PageKind::Huge));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 1, bytes);
+  const auto huge = tern::huge_page_bytes(p, bytes);
+  ASSERT_TRUE(huge.has_value());
+  // The kernel may fall back to small pages under memory pressure, but not for all of an
+  // idle test's 16 MiB; never more than the range itself is counted.
+  EXPECT_GT(*huge, 0u);
+  EXPECT_LE(*huge, bytes);
+  // A sub-range counts at most its own size.
+  EXPECT_LE(*tern::huge_page_bytes(p + tern::kHugePageBytes, 4096), 4096u);
+  std::free(p);
+}
+
+TEST(ReadProbe, SumsEveryWordOnAnyThreadCount) {
+  for (int threads : {1, 2, 3}) {
+    tern::ThreadPool pool(threads);
+    tern::ReadProbe probe(PageKind::Small, size_t{12} << 20);  // three 4 MiB chunks
+    EXPECT_EQ(probe.bytes(), size_t{12} << 20);
+    EXPECT_EQ(probe.pass(pool), probe.bytes() / 8 * 0x0101010101010101ull);
+  }
+  tern::ThreadPool pool(1);
+  tern::ReadProbe tiny(PageKind::Huge, 100);  // rounds up to one chunk
+  EXPECT_EQ(tiny.bytes(), size_t{4} << 20);
+  EXPECT_EQ(tiny.pass(pool), tiny.bytes() / 8 * 0x0101010101010101ull);
+}
+
+TEST(ReadProbe, MeasuresAPositiveRateForBothPageKinds) {
+  for (PageKind kind : {PageKind::Small, PageKind::Huge}) {
+    const tern::ReadBandwidth r = tern::measure_read_bandwidth(1, kind, 1);
+    EXPECT_GT(r.gbps, 0.0);
+    EXPECT_EQ(r.pages, kind);
+    if (kind == PageKind::Small) {
+      EXPECT_EQ(r.huge_bytes, 0u);
+    }
+  }
+}
+
+}  // namespace
