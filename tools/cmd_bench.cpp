@@ -21,6 +21,7 @@
 
 #include "runtime/energy.h"
 #include "runtime/memory_stats.h"
+#include "runtime/read_bandwidth.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
 #include "tern/model.h"
@@ -183,42 +184,23 @@ class Runner {
   const EnergyMeter& meter_;
 };
 
-// The machine's read bandwidth with `threads` threads: each sums its slice of a buffer 8x
-// larger than a typical L3 (256 MiB), best of 3 passes after one that faults the pages
-// in. Decode streams every weight once per token, so bytes per token / this = the fastest
-// tg can be (its roofline). Run after peak RSS is read, so the buffer is not counted.
-double measure_read_gbps(int threads) {
-  const size_t words = (256u << 20) / sizeof(uint64_t);
-  std::vector<uint64_t> buffer(words, 1);
-  std::vector<uint64_t> sums(static_cast<size_t>(threads));
-  double best = 0;
-  for (int pass = 0; pass < 4; ++pass) {
-    Stopwatch sw;
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        const size_t begin = words * static_cast<size_t>(t) / static_cast<size_t>(threads);
-        const size_t end = words * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
-        uint64_t a = 0, b = 0, c = 0, d = 0;  // four chains so the adds are not the limit
-        size_t i = begin;
-        for (; i + 4 <= end; i += 4) {
-          a += buffer[i];
-          b += buffer[i + 1];
-          c += buffer[i + 2];
-          d += buffer[i + 3];
-        }
-        for (; i < end; ++i) a += buffer[i];
-        sums[static_cast<size_t>(t)] = a + b + c + d;
-      });
-    }
-    for (auto& th : pool) th.join();
-    const double seconds = sw.seconds();
-    uint64_t total = 0;
-    for (uint64_t v : sums) total += v;
-    if (total != words) throw Error("bench: bandwidth probe summed wrongly");  // keeps the loads alive
-    if (pass > 0 && seconds > 0) best = std::max(best, double(words * sizeof(uint64_t)) / seconds / 1e9);
-  }
-  return best;
+// The machine's read bandwidth with `threads` threads, both page sizes
+// (src/runtime/read_bandwidth.h: the definition bench_kernels uses too). Decode streams
+// every weight once per token, so bytes per token / the better of the two is the fastest
+// tg can be (its roofline). Run after peak RSS is read, so the buffers are not counted.
+struct MachineBandwidth {
+  double small_gbps = 0, huge_gbps = 0;
+  double best() const { return std::max(small_gbps, huge_gbps); }
+};
+
+MachineBandwidth measure_machine_bandwidth(int threads) {
+  MachineBandwidth m;
+  m.small_gbps = measure_read_bandwidth(threads, PageKind::Small).gbps;
+  const ReadBandwidth huge = measure_read_bandwidth(threads, PageKind::Huge);
+  // A kernel without THP leaves the "huge" buffer in 4 KiB pages: then there is no
+  // second figure.
+  if (huge.huge_bytes > 0) m.huge_gbps = huge.gbps;
+  return m;
 }
 
 double j_per_token(const TestEnergy& e, double joules) { return e.tokens > 0 ? joules / e.tokens : 0.0; }
@@ -251,10 +233,10 @@ int run_bench(const BenchOptions& o) {
       if (n > 0) results.push_back(runner.run(false, n, t));
   }
   const uint64_t peak_rss = peak_rss_bytes().value_or(0);
-  std::map<int, double> machine_gbps;  // by thread count, for the tg roofline
+  std::map<int, MachineBandwidth> machine;  // by thread count, for the tg roofline
   if (o.bandwidth) {
     for (const TestResult& r : results)
-      if (r.n_gen > 0 && !machine_gbps.count(r.threads)) machine_gbps[r.threads] = measure_read_gbps(r.threads);
+      if (r.n_gen > 0 && !machine.count(r.threads)) machine[r.threads] = measure_machine_bandwidth(r.threads);
   }
 
   const ModelHParams& hp = model->hparams();
@@ -295,9 +277,11 @@ int run_bench(const BenchOptions& o) {
       j["peak_rss_bytes"] = peak_rss;
       j["weight_bytes_per_token"] = bytes_per_token;
       if (r.n_gen > 0) j["implied_read_gbps"] = double(bytes_per_token) * ts.median / 1e9;
-      if (r.n_gen > 0 && machine_gbps.count(r.threads)) {
-        const double gbps = machine_gbps[r.threads];
+      if (r.n_gen > 0 && machine.count(r.threads)) {
+        const double gbps = machine[r.threads].best();
         j["machine_read_gbps"] = gbps;
+        j["machine_read_gbps_4k_pages"] = machine[r.threads].small_gbps;
+        j["machine_read_gbps_2m_pages"] = machine[r.threads].huge_gbps;
         j["roofline_ts"] = gbps * 1e9 / double(bytes_per_token);
         j["roofline_fraction"] = double(bytes_per_token) * ts.median / 1e9 / gbps;
       }
@@ -334,6 +318,8 @@ int run_bench(const BenchOptions& o) {
   }
   std::printf("\nmodel: %s  load: %.3f s  peak RSS: %s\n", o.model.c_str(), load_seconds,
               peak_rss ? human_bytes(double(peak_rss)).c_str() : "unknown");
+  std::printf("weights in 2 MiB pages: %.1f MB of %.1f MB per token (the rest in 4 KiB page-cache pages)\n",
+              double(std::min(rep.huge_page_bytes, bytes_per_token)) / 1e6, double(bytes_per_token) / 1e6);
   bool any_energy = false;
   for (const TestResult& r : results) {
     if (!r.energy.measured) continue;
@@ -360,11 +346,11 @@ int run_bench(const BenchOptions& o) {
     const double tps = stats_of(r.samples_ts).median;
     std::printf("%s t=%d: %.3f MB of weights per token x %.2f t/s = %.2f GB/s read", r.name.c_str(), r.threads,
                 double(bytes_per_token) / 1e6, tps, double(bytes_per_token) * tps / 1e9);
-    if (machine_gbps.count(r.threads)) {
-      const double gbps = machine_gbps[r.threads];
-      std::printf("; machine reads %.2f GB/s at %d thread%s: roofline %.2f t/s, tg at %.0f%% of it", gbps, r.threads,
-                  r.threads == 1 ? "" : "s", gbps * 1e9 / double(bytes_per_token),
-                  100.0 * double(bytes_per_token) * tps / 1e9 / gbps);
+    if (machine.count(r.threads)) {
+      const double gbps = machine[r.threads].best();
+      std::printf("; machine reads %.2f GB/s at %d thread%s (4 KiB pages %.2f, 2 MiB pages %.2f): roofline %.2f t/s, tg at %.0f%% of it",
+                  gbps, r.threads, r.threads == 1 ? "" : "s", machine[r.threads].small_gbps, machine[r.threads].huge_gbps,
+                  gbps * 1e9 / double(bytes_per_token), 100.0 * double(bytes_per_token) * tps / 1e9 / gbps);
       if (double(bytes_per_token) * tps / 1e9 > gbps) std::printf(" (the weights fit in cache: no DRAM roofline)");
     }
     std::printf("\n");
@@ -392,7 +378,7 @@ int run_bench(const BenchOptions& o) {
        sub.add_flag("--json", o->json, "print a JSON array (llama-bench -o json field names) instead of a table");
        sub.add_flag("!--no-warmup", o->warmup, "skip the untimed warm-up run of each test");
        sub.add_flag("!--no-bandwidth", o->bandwidth,
-                    "skip measuring the machine's read bandwidth (a 256 MiB sum per thread count, for the tg roofline)");
+                    "skip measuring the machine's read bandwidth (256 MiB read in 4 KiB and in 2 MiB pages per thread count, for the tg roofline)");
        sub.add_option("--powercap-root", o->powercap_root, "where the RAPL powercap tree is")->capture_default_str();
        return [o] { return run_bench(*o); };
      },

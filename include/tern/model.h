@@ -65,6 +65,14 @@ struct LoadReport {
   int64_t repacked_tensors = 0;   // tensors converted to TERN_T2 at load
   uint64_t repacked_bytes = 0;    // memory those copies take
   double repack_seconds = 0;
+  // Page placement of the memory decode streams (src/model/weights.cpp): the repacked
+  // matrices and, when huge pages are available, a copy of the lm_head (the file's pages
+  // released) live in anonymous memory; huge_page_bytes of it the kernel put in 2 MiB pages.
+  std::string thp_mode;           // /sys/kernel/mm/transparent_hugepage/enabled
+  uint64_t anon_weight_bytes = 0;
+  uint64_t huge_page_bytes = 0;
+  uint64_t head_copied_bytes = 0;  // 0: the lm_head is read in place from the file mapping
+  double head_copy_seconds = 0;
   std::string embedding_type;     // token_embd type ("F16", ...)
   std::string lm_head;            // "token_embd (tied)" or "output.weight"
   std::string lm_head_type;
