@@ -95,6 +95,13 @@ std::string perplexity_command(const std::string& input, const std::string& extr
          " --kv-type f32 -t 1 " + extra;
 }
 
+// `tern perplexity` on `ids`, written to a scratch --ids-file, with `extra` options.
+CommandResult perplexity_on_ids(const std::vector<int32_t>& ids, const std::string& extra) {
+  ScratchDir dir;
+  write_text(dir / "ids.txt", ids_text(ids));
+  return run_command(perplexity_command("--ids-file " + shell_quote(dir / "ids.txt"), extra));
+}
+
 }  // namespace
 
 // 33 tokens: every logit is within the short tier (1e-3) of the golden, so each NLL is within
@@ -105,9 +112,7 @@ TEST(PerplexityGolden, Len33WindowMatchesGoldenLogits) {
   ASSERT_EQ(s.ids.size(), 33u);
   ASSERT_FALSE(s.logits.empty());
   const Ppl want = expected_ppl(golden_window_nll(s, 33));
-  ScratchDir dir;
-  write_text(dir / "ids.txt", ids_text(s.ids));
-  CommandResult r = run_command(perplexity_command("--ids-file " + shell_quote(dir / "ids.txt"), "-c 33"));
+  CommandResult r = perplexity_on_ids(s.ids, "-c 33");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const Ppl got = parse_ppl(r.out);
   EXPECT_NEAR(std::log(got.ppl), std::log(want.ppl), 2e-3) << r.out;
@@ -127,9 +132,7 @@ TEST(PerplexityGolden, Len200WindowMatchesGoldenLogits) {
   ASSERT_EQ(s.ids.size(), 200u);
   ASSERT_FALSE(s.logits.empty());
   const Ppl want = expected_ppl(golden_window_nll(s, 200));
-  ScratchDir dir;
-  write_text(dir / "ids.txt", ids_text(s.ids));
-  CommandResult r = run_command(perplexity_command("--ids-file " + shell_quote(dir / "ids.txt"), "-c 200 -b 37"));
+  CommandResult r = perplexity_on_ids(s.ids, "-c 200 -b 37");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const Ppl got = parse_ppl(r.out);
   EXPECT_NEAR(std::log(got.ppl), std::log(want.ppl), 0.05) << r.out;
@@ -153,16 +156,14 @@ TEST(PerplexityGolden, EveryWindowStartsWithBos) {
   both.insert(both.end(), nll.begin(), nll.end());
   const Ppl want = expected_ppl(both);
 
-  ScratchDir dir;
-  write_text(dir / "ids.txt", ids_text(ids));
-  CommandResult r = run_command(perplexity_command("--ids-file " + shell_quote(dir / "ids.txt"), "-c 33 -b 8"));
+  CommandResult r = perplexity_on_ids(ids, "-c 33 -b 8");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const Ppl got = parse_ppl(r.out);
   EXPECT_NEAR(std::log(got.ppl), std::log(want.ppl), 2e-3) << r.out;
   EXPECT_NEAR(got.err, want.err, 4e-3 * want.err) << r.out;
   EXPECT_NE(r.out.find("2 chunks x 33 tokens, 32 tokens scored"), std::string::npos) << r.out;
 
-  CommandResult one = run_command(perplexity_command("--ids-file " + shell_quote(dir / "ids.txt"), "-c 33 --chunks 1"));
+  CommandResult one = perplexity_on_ids(ids, "-c 33 --chunks 1");
   ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
   EXPECT_NE(one.out.find("1 chunks x 33 tokens, 16 tokens scored"), std::string::npos) << one.out;
   EXPECT_NEAR(std::log(parse_ppl(one.out).ppl), std::log(want.ppl), 2e-3) << one.out;
