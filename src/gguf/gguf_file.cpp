@@ -368,8 +368,10 @@ File File::parse(std::span<const uint8_t> bytes, const std::string& name) {
   return f;
 }
 
-void File::release_pages(const TensorInfo& t) const {
-  if (map_) map_->release_pages(t.data, t.nbytes);
+void File::release_pages(const TensorInfo& t) const { release_pages(t.data, t.nbytes); }
+
+void File::release_pages(const uint8_t* begin, uint64_t size) const {
+  if (map_) map_->release_pages(begin, size);
 }
 
 void File::fail(std::string_view field, const std::string& message) const {

@@ -104,6 +104,8 @@ class File {
   // Drops a tensor's pages from the resident set once its bytes have been copied (see
   // MappedFile::release_pages); does nothing for a file parsed from memory.
   void release_pages(const TensorInfo& t) const;
+  // The same for any byte range inside the mapping (e.g. the part of a tensor already copied).
+  void release_pages(const uint8_t* begin, uint64_t size) const;
 
   // Error helper: "<path>: <field>: <message>".
   [[noreturn]] void fail(std::string_view field, const std::string& message) const;

@@ -49,14 +49,20 @@ PageKind decode_pages() {
 
 // One allocation for every repacked matrix (64-byte aligned pieces): per-tensor buffers
 // would each round up to a whole 2 MiB page (~200 MB more on 2B4T).
+// A buffer from allocate_pages (2 MiB-aligned, the page kind asked for), owned by ModelData.
+OwnedBuffer allocate_page_buffer(uint64_t bytes, PageKind kind, const char* what) {
+  OwnedBuffer b;
+  b.data.reset(static_cast<uint8_t*>(allocate_pages(bytes, kind)));
+  if (!b.data) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for " + what);
+  b.size = bytes;
+  return b;
+}
+
 class Arena {
  public:
   void reserve(ModelData& d, uint64_t bytes) {
     if (bytes == 0) return;
-    OwnedBuffer b;
-    b.data.reset(static_cast<uint8_t*>(allocate_pages(bytes, decode_pages())));
-    if (!b.data) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for repacked weights");
-    b.size = bytes;
+    OwnedBuffer b = allocate_page_buffer(bytes, decode_pages(), "repacked weights");
     base_ = b.data.get();
     size_ = bytes;
     d.owned.push_back(std::move(b));
@@ -203,18 +209,12 @@ void copy_head_to_huge_pages(ModelData& d) {
   const uint64_t bytes = h.row_bytes * static_cast<uint64_t>(h.rows);
   if (bytes == 0) return;
   Stopwatch sw;
-  OwnedBuffer b;
-  b.data.reset(static_cast<uint8_t*>(allocate_pages(bytes, PageKind::Huge)));
-  if (!b.data) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for the lm_head");
-  b.size = bytes;
+  OwnedBuffer b = allocate_page_buffer(bytes, PageKind::Huge, "the lm_head");
   constexpr uint64_t kChunk = uint64_t{16} << 20;
   for (uint64_t o = 0; o < bytes; o += kChunk) {
     const uint64_t n = std::min(kChunk, bytes - o);
     std::memcpy(b.data.get() + o, h.data + o, n);
-    gguf::TensorInfo part;  // release_pages takes a tensor; this names the chunk just copied
-    part.data = h.data + o;
-    part.nbytes = n;
-    d.file.release_pages(part);
+    d.file.release_pages(h.data + o, n);
   }
   const bool tied = d.w.token_embd.data == h.data;
   h.data = b.data.get();
@@ -264,8 +264,10 @@ void bind_weights(ModelData& d) {
   if (decode_pages() == PageKind::Huge) copy_head_to_huge_pages(d);
   // What the kernel actually gave (it may fall back to 4 KiB pages), for `tern info`.
   d.report.thp_mode = thp_mode();
-  for (const OwnedBuffer& o : d.owned) d.report.huge_page_bytes += huge_page_bytes(o.data.get(), o.size).value_or(0);
-  for (const OwnedBuffer& o : d.owned) d.report.anon_weight_bytes += o.size;
+  for (const OwnedBuffer& o : d.owned) {
+    d.report.huge_page_bytes += huge_page_bytes(o.data.get(), o.size).value_or(0);
+    d.report.anon_weight_bytes += o.size;
+  }
 }
 
 }  // namespace tern::model
