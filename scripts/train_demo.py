@@ -30,7 +30,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import bpe  # noqa: E402
 import data  # noqa: E402
-from model import BitNet, Config, lr_at, ternarize  # noqa: E402
+from model import BitLinear, BitNet, Config, lr_at, ternarize  # noqa: E402
 
 CORPUS = "/work/shared/corpus/gutenberg_english.txt"
 VOCAB = 4096
@@ -156,6 +156,7 @@ def save_checkpoint(path, model, opt, state):
 
 def cmd_train(a):
     torch.set_num_threads(a.threads)
+    BitLinear.bf16_matmul = a.bf16
     torch.manual_seed(a.seed)
     cfg = model_config(a)
     model = BitNet(cfg)
@@ -190,7 +191,8 @@ def cmd_train(a):
     if a.new_schedule:
         state.setdefault("cycles", []).append(
             {"start_step": state["step"], "start_tokens": state["tokens"], "minutes": a.minutes,
-             "lr": a.lr, "lr_floor": a.lr_floor, "batch": a.batch, "threads": a.threads})
+             "lr": a.lr, "lr_floor": a.lr_floor, "batch": a.batch, "threads": a.threads,
+             "bf16": a.bf16})
     last_ckpt = last_eval = time.time()
     losses = []
     while True:
@@ -497,6 +499,9 @@ if __name__ == "__main__":
     p.add_argument("--lr-floor", type=float, default=0.1, help="final LR as a fraction of --lr")
     p.add_argument("--new-schedule", action="store_true",
                    help="resume with a new LR cycle over this run's --minutes")
+    p.add_argument("--bf16", action="store_true",
+                   help="BitLinear products in bfloat16 (exact codes, outputs rounded to bf16; "
+                        "~1.3x faster where the CPU has AVX512_BF16); evaluation stays float32")
     p.add_argument("--chat-frac", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--eval-minutes", type=float, default=5)
