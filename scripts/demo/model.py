@@ -60,13 +60,16 @@ def act_quant(x):
 
 
 class TernaryLinearBF16(torch.autograd.Function):
-    """Training BitLinear with bfloat16 matrix products, forward still exact.
+    """Training BitLinear with bfloat16 matrix products (mixed precision).
 
     The forward multiplies the int8 codes by the ternary codes: both are small integers,
-    exact in bfloat16, and the products are summed in float32 (oneDNN), so y equals the
-    float32 path's. Only the backward's incoming gradient is rounded to bfloat16 (usual
-    mixed precision). Gradients are the straight-through ones of the float32 path:
-    dx = dy W_q, dW = dy^T x_q. On a CPU with AVX512_BF16 this runs ~2.2x faster."""
+    exact in bfloat16, and oneDNN sums the products in float32 -- but torch 1.13 returns
+    the product as bfloat16, so each output is rounded to 8 significant bits (relative
+    error <= 2^-9) before the scales are applied. The backward rounds the incoming gradient
+    to bfloat16. Gradients are the straight-through ones of the float32 path:
+    dx = dy W_q, dW = dy^T x_q. Evaluation and export use the exact float32 path, so the
+    exported model is the trained weights evaluated exactly; training saw this rounding as
+    noise. Matrix products run ~2.2x faster on a CPU with AVX512_BF16."""
 
     @staticmethod
     def forward(ctx, x, weight):
