@@ -52,11 +52,17 @@ def ternarize(w):
     return (w.detach() * s).round().clamp(-1, 1), s
 
 
+def int8_codes(x):
+    """(codes, s_x): per-token absmax int8 codes as float32, s_x = 127 / max|x| (no gradient)."""
+    x = x.detach()
+    s = 127.0 / x.abs().amax(dim=-1, keepdim=True).clamp(min=1e-5)
+    return (x * s).round().clamp(-128, 127), s
+
+
 def act_quant(x):
     """Per-token absmax int8 fake quantization with a straight-through gradient."""
-    s = 127.0 / x.detach().abs().amax(dim=-1, keepdim=True).clamp(min=1e-5)
-    q = (x.detach() * s).round().clamp(-128, 127) / s
-    return x + (q - x).detach()
+    q, s = int8_codes(x)
+    return x + (q / s - x).detach()
 
 
 class TernaryLinearBF16(torch.autograd.Function):
@@ -74,8 +80,8 @@ class TernaryLinearBF16(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight):
         t, s = ternarize(weight)
-        sx = 127.0 / x.detach().abs().amax(dim=-1, keepdim=True).clamp(min=1e-5)
-        codes = (x.detach() * sx).round().clamp(-128, 127).to(torch.bfloat16)
+        codes, sx = int8_codes(x)
+        codes = codes.to(torch.bfloat16)
         tb = t.to(torch.bfloat16)
         y = F.linear(codes, tb).float() / (sx * s)
         ctx.save_for_backward(codes, sx, tb, s)
@@ -102,8 +108,7 @@ class BitLinear(nn.Linear):
         t, s = ternarize(self.weight)
         if not self.training:
             # inference: the reference's exact integer form y / (s_x * s_w)
-            sx = 127.0 / x.abs().amax(dim=-1, keepdim=True).clamp(min=1e-5)
-            q = (x * sx).round().clamp(-128, 127)
+            q, sx = int8_codes(x)
             return F.linear(q, t) / (sx * s)
         w = self.weight + (t / s - self.weight).detach()
         return F.linear(act_quant(x), w)

@@ -47,8 +47,6 @@ PageKind decode_pages() {
   return kind;
 }
 
-// One allocation for every repacked matrix (64-byte aligned pieces): per-tensor buffers
-// would each round up to a whole 2 MiB page (~200 MB more on 2B4T).
 // A buffer from allocate_pages (2 MiB-aligned, the page kind asked for), owned by ModelData.
 OwnedBuffer allocate_page_buffer(uint64_t bytes, PageKind kind, const char* what) {
   OwnedBuffer b;
@@ -58,6 +56,8 @@ OwnedBuffer allocate_page_buffer(uint64_t bytes, PageKind kind, const char* what
   return b;
 }
 
+// One allocation for every repacked matrix (64-byte aligned pieces): per-tensor buffers
+// would each round up to a whole 2 MiB page (~200 MB more on 2B4T).
 class Arena {
  public:
   void reserve(ModelData& d, uint64_t bytes) {
