@@ -4,6 +4,8 @@
 #include <unordered_map>
 
 #include "hf/json_util.h"
+#include "hf/sentencepiece_model.h"
+#include "hf/spm_token_table.h"
 #include "tern/error.h"
 
 namespace tern::hf {
@@ -21,6 +23,16 @@ AddedToken read_added_token(const JsonAt& at, std::optional<int64_t> id) {
   return t;
 }
 
+// tern's tokenizer matches an added token on its exact text; these flags make transformers
+// match around it (eat neighbouring spaces, only whole words).
+void require_literal_match(const JsonAt& at) {
+  for (const char* key : {"lstrip", "rstrip", "single_word"}) {
+    if (auto v = at.find(key); v && v->as_bool()) {
+      v->fail(std::string("added token with ") + key + " true is not implemented by tern's tokenizer");
+    }
+  }
+}
+
 // tokenizer_config.json writes special tokens as a string or as {"content": ...}.
 std::optional<std::string> read_token_string(const JsonAt& parent, const char* key) {
   auto v = parent.find(key);
@@ -28,55 +40,6 @@ std::optional<std::string> read_token_string(const JsonAt& parent, const char* k
   if (v->value.is_string()) return v->as_string();
   if (v->value.is_object()) return v->child("content").as_string();
   v->fail(std::string("expected a string or {\"content\": ...}, got ") + json_type_name(v->value));
-}
-
-// Describes a pre-tokenizer and records what matters for GGUF (byte level, the regex).
-void summarize_pre_tokenizer(const JsonAt& at, TokenizerJson& tj, int depth) {
-  at.require_object();
-  const std::string& type = at.child("type").as_string();
-  if (type == "Sequence" && depth < 4) {
-    const JsonAt list = at.child("pretokenizers");
-    list.require_array();
-    tj.pre_tokenizer_summary += "Sequence[";
-    for (size_t i = 0; i < list.value.size(); ++i) {
-      if (i) tj.pre_tokenizer_summary += ", ";
-      summarize_pre_tokenizer(list.at(i), tj, depth + 1);
-    }
-    tj.pre_tokenizer_summary += "]";
-    return;
-  }
-  tj.pre_tokenizer_summary += type;
-  if (type == "ByteLevel") tj.byte_level = true;
-  if (type == "Split") {
-    if (auto p = at.find("pattern")) {
-      p->require_object();
-      if (auto r = p->find("Regex")) tj.split_regex = r->as_string();
-      else if (auto s = p->find("String")) tj.split_regex = s->as_string();
-    }
-  }
-}
-
-// The first special token of a TemplateProcessing "single" template (the BOS it prepends).
-std::optional<std::string> first_template_special(const JsonAt& at, int depth) {
-  if (!at.value.is_object() || depth > 4) return std::nullopt;
-  auto type = at.find("type");
-  if (!type || !type->value.is_string()) return std::nullopt;
-  if (type->as_string() == "Sequence") {
-    auto list = at.find("processors");
-    if (!list || !list->value.is_array()) return std::nullopt;
-    for (size_t i = 0; i < list->value.size(); ++i) {
-      if (auto s = first_template_special(list->at(i), depth + 1)) return s;
-    }
-    return std::nullopt;
-  }
-  if (type->as_string() != "TemplateProcessing") return std::nullopt;
-  auto single = at.find("single");
-  if (!single || !single->value.is_array() || single->value.empty()) return std::nullopt;
-  const JsonAt first = single->at(0);
-  if (!first.value.is_object()) return std::nullopt;
-  auto sp = first.find("SpecialToken");
-  if (!sp) return std::nullopt;
-  return sp->child("id").as_string();
 }
 
 }  // namespace
@@ -125,15 +88,15 @@ TokenizerJson parse_tokenizer_json(std::string_view text, const std::string& fil
   if (auto added = at.find("added_tokens")) {
     added->require_array();
     for (size_t i = 0; i < added->value.size(); ++i) {
+      require_literal_match(added->at(i));
       tj.added_tokens.push_back(read_added_token(added->at(i), std::nullopt));
     }
   }
-  if (auto pre = at.find("pre_tokenizer")) summarize_pre_tokenizer(*pre, tj, 0);
-  if (auto dec = at.find("decoder")) {
-    dec->require_object();
-    if (auto t = dec->find("type"); t && t->value.is_string() && t->as_string() == "ByteLevel") tj.byte_level = true;
-  }
-  if (auto post = at.find("post_processor")) tj.post_processor_first_special = first_template_special(*post, 0);
+  tj.shape = classify_tokenizer_json(at);
+  tj.byte_level = tj.shape.kind == TokenizerJsonKind::ByteLevelBpe;
+  if (tj.shape.pre == "llama-bpe" || tj.shape.pre == "smaug-bpe") tj.split_regex = kLlama3SplitRegex;
+  tj.pre_tokenizer_summary = tj.shape.pre_tokenizer_summary;
+  tj.post_processor_first_special = tj.shape.template_bos;
   return tj;
 }
 
@@ -185,11 +148,12 @@ TokenTable build_token_table(const TokenizerJson& tj, const TokenizerConfig& tc,
                              std::optional<int64_t> config_bos, std::optional<int64_t> config_eos,
                              const std::string& tokenizer_file) {
   if (!tj.byte_level) {
-    throw Error(tokenizer_file + ": /pre_tokenizer: not a byte-level BPE tokenizer (" +
-                (tj.pre_tokenizer_summary.empty() ? std::string("none") : tj.pre_tokenizer_summary) +
-                "); only GPT-2 style byte-level BPE (Llama 3) is supported");
+    throw Error(tokenizer_file + ": a SentencePiece-style BPE (byte fallback, \"▁\" for spaces), not a byte-level BPE: "
+                "tern converts it from the tokenizer.model beside it, which is missing (its merges here do not carry "
+                "SentencePiece's scores)");
   }
   TokenTable t;
+  t.pre = tj.shape.pre;
   const auto n = static_cast<size_t>(n_vocab);
   t.tokens.assign(n, {});
   t.types.assign(n, 0);
@@ -251,22 +215,59 @@ TokenTable build_token_table(const TokenizerJson& tj, const TokenizerConfig& tc,
   } else if (tj.post_processor_first_special && t.bos) {
     t.add_bos = *tj.post_processor_first_special == t.tokens[*t.bos];
   }
+  if (tc.add_eos_token) {
+    t.add_eos = *tc.add_eos_token;
+  } else if (tj.shape.template_eos) {
+    t.add_eos = true;
+  }
   t.chat_template = tc.chat_template;
   t.merges = tj.merges;
   return t;
 }
 
-TokenTable load_token_table(const std::string& dir, int64_t n_vocab, std::optional<int64_t> config_bos,
-                            std::optional<int64_t> config_eos) {
+TokenTable load_token_table(const std::string& dir, int64_t n_vocab, const ConfigTokenIds& ids) {
   namespace fs = std::filesystem;
-  const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
-  const std::string cfg_path = (fs::path(dir) / "tokenizer_config.json").string();
+  auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
+  const std::string tok_path = path("tokenizer.json"), cfg_path = path("tokenizer_config.json");
+  const std::string model_path = path("tokenizer.model"), added_path = path("added_tokens.json");
   std::error_code ec;
-  if (!fs::exists(tok_path, ec)) throw Error(tok_path + ": missing file");
-  const TokenizerJson tj = parse_tokenizer_json(read_text_file(tok_path), tok_path);
+  const bool has_json = fs::exists(tok_path, ec), has_model = fs::exists(model_path, ec);
+  if (!has_json && !has_model) throw Error(tok_path + ": missing file (and no tokenizer.model either)");
   TokenizerConfig tc;
   if (fs::exists(cfg_path, ec)) tc = parse_tokenizer_config(read_text_file(cfg_path), cfg_path);
-  return build_token_table(tj, tc, n_vocab, config_bos, config_eos, tok_path);
+  std::optional<TokenizerJson> tj;
+  if (has_json) tj = parse_tokenizer_json(read_text_file(tok_path), tok_path);
+  // A byte-level tokenizer.json is the tokenizer even beside a tokenizer.model (Llama 3
+  // repositories ship tiktoken's ranks under that name).
+  if (tj && (tj->byte_level || !has_model)) {
+    TokenTable t = build_token_table(*tj, tc, n_vocab, ids.bos, ids.eos, tok_path);
+    if (!t.pad && ids.pad) {
+      if (*ids.pad < 0 || *ids.pad >= n_vocab) {
+        throw Error("config.json: /pad_token_id: " + std::to_string(*ids.pad) + " is outside vocab_size " + std::to_string(n_vocab));
+      }
+      t.pad = static_cast<uint32_t>(*ids.pad);
+    }
+    return t;
+  }
+  const SpmModel spm = parse_sentencepiece_model(read_text_file(model_path), model_path);
+  SentencePieceSources src;
+  src.model = &spm;
+  src.model_file = model_path;
+  if (fs::exists(added_path, ec)) {
+    src.added_tokens = parse_added_tokens_json(read_text_file(added_path), added_path);
+    src.added_tokens_file = added_path;
+  }
+  src.config = &tc;
+  if (tj) {
+    src.tokenizer_json = &*tj;
+    src.tokenizer_json_file = tok_path;
+  }
+  return build_sentencepiece_token_table(src, n_vocab, ids);
+}
+
+TokenTable load_token_table(const std::string& dir, int64_t n_vocab, std::optional<int64_t> config_bos,
+                            std::optional<int64_t> config_eos) {
+  return load_token_table(dir, n_vocab, ConfigTokenIds{config_bos, config_eos, std::nullopt});
 }
 
 }  // namespace tern::hf

@@ -138,7 +138,8 @@ TEST(HfTokenizer, GoldenTokenizerTable) {
 TEST(HfTokenizer, VariantsAccepted) {
   const std::string tok = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "Ġ": 3},
       "merges": ["a b", ["Ġ", "a"]]}, "added_tokens": [{"id": 4, "content": "<s>", "special": true},
-      {"id": 5, "content": "<tool>", "special": false}], "pre_tokenizer": {"type": "ByteLevel"}})";
+      {"id": 5, "content": "<tool>", "special": false}],
+      "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false}, "decoder": {"type": "ByteLevel"}})";
   const TokenizerJson tj = parse_tokenizer_json(tok, "t.json");
   EXPECT_EQ(tj.merges, (std::vector<std::string>{"a b", "Ġ a"}));
   const TokenizerConfig tc = parse_tokenizer_config(
@@ -169,14 +170,17 @@ TEST(HfTokenizer, ErrorsNameFileAndPath) {
   expect_error([] { parse_tokenizer_config(R"({"added_tokens_decoder": {"x": {"content": "a"}}})", "tc.json"); },
                {"tc.json", "/added_tokens_decoder/x", "not a token id"});
   // Table-level problems.
-  const TokenizerJson tj = parse_tokenizer_json(
-      R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}})", "t.json");
+  const std::string byte_level = R"(, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false}, "decoder": {"type": "ByteLevel"}})";
+  const TokenizerJson tj = parse_tokenizer_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []})" + byte_level, "t.json");
   expect_error([&] { build_token_table(tj, {}, 4, std::nullopt, std::nullopt, "t.json"); }, {"t.json", "id 0 is both"});
+  // A SentencePiece-style tokenizer.json converts only from the tokenizer.model beside it.
   const TokenizerJson sp = parse_tokenizer_json(
-      R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Metaspace"}})", "t.json");
-  expect_error([&] { build_token_table(sp, {}, 4, std::nullopt, std::nullopt, "t.json"); }, {"t.json", "byte-level"});
-  const TokenizerJson ok = parse_tokenizer_json(
-      R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}})", "t.json");
+      R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "byte_fallback": true},
+          "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": false},
+          "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": false}})",
+      "t.json");
+  expect_error([&] { build_token_table(sp, {}, 4, std::nullopt, std::nullopt, "t.json"); }, {"t.json", "tokenizer.model"});
+  const TokenizerJson ok = parse_tokenizer_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []})" + byte_level, "t.json");
   TokenizerConfig tc;
   tc.bos_token = "<nope>";
   expect_error([&] { build_token_table(ok, tc, 4, std::nullopt, std::nullopt, "t.json"); }, {"<nope>", "t.json"});
