@@ -34,7 +34,9 @@ BENCHMARK(BM_RmsNorm)->Arg(2560)->Arg(6912);
 void BM_RopeNeox(benchmark::State& state) {
   const int64_t heads = 20, d = 128;
   std::vector<float> c(static_cast<size_t>(d * 4096)), s(c.size());
-  rope_tables(d, 500000.0f, 4096, c.data(), s.data());
+  std::vector<float> inv(static_cast<size_t>(d / 2));
+  rope_inv_freq(d, 500000.0, inv.data());
+  rope_tables(d, inv.data(), 4096, c.data(), s.data());
   auto x = randn(static_cast<size_t>(heads * d));
   for (auto _ : state) {
     rope_neox(x.data(), heads, d, c.data() + 1000 * d, s.data() + 1000 * d);

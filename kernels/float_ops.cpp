@@ -50,17 +50,22 @@ void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y) {
   for (; i < n; ++i) y[i] = w[i] * (x[i] * r);
 }
 
-void rope_tables(int64_t head_dim, float theta, int64_t n_pos, float* cos, float* sin) {
+void rope_inv_freq(int64_t head_dim, double theta, float* inv) {
+  for (int64_t j = 0; j < head_dim / 2; ++j) {
+    // torch computes 1 / base^(2j/d) in float32 with its own libm. tern computes the power in
+    // double and rounds once: as accurate, and the same on every ISA (glibc's float powf may
+    // differ by an ulp between x86 and aarch64, enough to flip an int8 near-tie downstream).
+    const float exponent = static_cast<float>(2 * j) / static_cast<float>(head_dim);
+    inv[j] = static_cast<float>(1.0 / std::pow(theta, static_cast<double>(exponent)));
+  }
+}
+
+void rope_tables(int64_t head_dim, const float* inv_freq, int64_t n_pos, float* cos, float* sin) {
   const int64_t half = head_dim / 2;
   for (int64_t p = 0; p < n_pos; ++p) {
     for (int64_t j = 0; j < half; ++j) {
-      // torch computes 1 / base^(2j/d), the angle and cos/sin in float32, with its own libm.
-      // tern computes them in double and rounds each to float: as accurate, and the same on
-      // every ISA (glibc's float powf/cosf/sinf may differ by an ulp between x86 and aarch64,
-      // which is enough to flip an int8 near-tie downstream).
-      const float exponent = static_cast<float>(2 * j) / static_cast<float>(head_dim);
-      const float inv_freq = static_cast<float>(1.0 / std::pow(static_cast<double>(theta), static_cast<double>(exponent)));
-      const float angle = static_cast<float>(p) * inv_freq;
+      // The angle in float32 as torch; cos and sin in double, rounded (same on every ISA).
+      const float angle = static_cast<float>(p) * inv_freq[j];
       const float c = static_cast<float>(std::cos(static_cast<double>(angle)));
       const float s = static_cast<float>(std::sin(static_cast<double>(angle)));
       cos[p * head_dim + j] = cos[p * head_dim + j + half] = c;
@@ -89,6 +94,20 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row
       const float pb = b * cos_row[j + half], qb = a * sin_row[j + half];
       v[j] = pa - qa;
       v[j + half] = pb + qb;
+    }
+  }
+}
+
+void rope_adjacent(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row, const float* sin_row) {
+  const int64_t half = head_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* v = x + h * head_dim;
+    for (int64_t j = 0; j < half; ++j) {  // scalar: RoPE is a few hundred flops per row
+      const float a = v[2 * j], b = v[2 * j + 1];
+      const float pa = a * cos_row[j], qa = b * sin_row[j];
+      const float pb = b * cos_row[j + half], qb = a * sin_row[j + half];
+      v[2 * j] = pa - qa;
+      v[2 * j + 1] = pb + qb;
     }
   }
 }

@@ -17,15 +17,24 @@ namespace tern::kernels {
 // approximation). y may alias x.
 void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y);
 
-// HF default RoPE tables in float32: inv_freq[j] = 1 / theta^((2j)/d) (powf), angle =
-// float(p) * inv_freq[j], cos/sin rows of width d = [cos a, cos a] / [sin a, sin a], for
-// positions p in [0, n_pos). cos and sin are n_pos x head_dim.
-void rope_tables(int64_t head_dim, float theta, int64_t n_pos, float* cos, float* sin);
+// HF default RoPE inverse frequencies: inv[j] = 1 / theta^((2j)/d), j < d/2 (a model's
+// scaled frequencies are built on these in src/arch/rope.cpp).
+void rope_inv_freq(int64_t head_dim, double theta, float* inv);
+
+// RoPE tables in float32 from inv_freq[d/2]: angle = float(p) * inv_freq[j], cos/sin rows of
+// width d = [cos a, cos a] / [sin a, sin a], for positions p in [0, n_pos). cos and sin are
+// n_pos x head_dim.
+void rope_tables(int64_t head_dim, const float* inv_freq, int64_t n_pos, float* cos, float* sin);
 
 // rotate_half (NEOX) RoPE in place on n_heads consecutive heads of one position:
 // x' = x * cos + rotate_half(x) * sin, rotate_half(x) = concat(-x[d/2:], x[:d/2]);
 // two float32 products then one add (no fused multiply-add), as HF computes it.
 void rope_neox(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row, const float* sin_row);
+
+// Adjacent-pair (llama.cpp NORM) RoPE: element 2j pairs with 2j+1 at angle j, the same
+// products as rope_neox on a head whose rows were permuted (j -> 2j, j + d/2 -> 2j+1), which
+// is how the converters lay out Q/K for the "llama" GGUF arch. Same tables as rope_neox.
+void rope_adjacent(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row, const float* sin_row);
 
 // In place, float32: e_i = expf(x_i - max), x_i = e_i / sum(e).
 void softmax(float* x, int64_t n);

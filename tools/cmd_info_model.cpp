@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "arch/family.h"
 #include "gguf/bitnet_names.h"
 #include "model/dense.h"
 #include "kernels/ternary.h"
@@ -44,10 +45,7 @@ std::string page_placement(const LoadReport& r) {
 
 std::optional<InfoSection> model_section(const gguf::File& f) {
   const auto arch = f.get_string_opt(gguf::names::kGeneralArchitecture);
-  if (!arch || (*arch != gguf::names::kArchBitnetB158 && *arch != gguf::names::kArchBitnet25 &&
-                *arch != gguf::names::kArchBitnet)) {
-    return std::nullopt;
-  }
+  if (!arch || arch::find_gguf_arch(*arch) == nullptr) return std::nullopt;
   const auto model = Model::load(f.path());
   const ModelHParams& h = model->hparams();
   const LoadReport& r = model->report();
@@ -57,7 +55,21 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
                             std::to_string(h.n_ff) + ", heads " + std::to_string(h.n_head) + "/" +
                             std::to_string(h.n_head_kv) + " x " + std::to_string(h.head_dim) + ", vocab " +
                             std::to_string(h.n_vocab);
+  const arch::HfFamily* fam = arch::family_of_gguf_arch(h.arch);
+  const std::string family_row = h.family.empty() ? std::string("(unknown)") : h.family + " (" + (fam ? fam->repos : "") + ")";
+  s.rows.emplace_back("family", family_row);
   s.rows.emplace_back("shape", shape);
+  s.rows.emplace_back("sub-norms", h.sub_norms ? "yes (before o_proj and down_proj)" : "no");
+  std::string rope = "theta " + std::to_string(h.rope_theta) + ", pairs " + rope_pairing_name(h.rope_pairing);
+  if (h.rope_llama3) {
+    rope += ", llama3 scaling (factor " + std::to_string(h.rope_llama3->factor) + ", low/high freq factors " +
+            std::to_string(h.rope_llama3->low_freq_factor) + "/" + std::to_string(h.rope_llama3->high_freq_factor) +
+            ", original context " + std::to_string(h.rope_llama3->original_context) + ")";
+  } else if (h.rope_freqs_tensor) {
+    rope += ", frequencies divided by rope_freqs.weight (llama.cpp's llama3 scaling)";
+  }
+  s.rows.emplace_back("rope", rope);
+  s.rows.emplace_back("rms eps", std::to_string(h.rms_eps));
   s.rows.emplace_back("ffn activation", std::string(ffn_activation_name(h.activation)) +
                                             (h.activation_from_file ? " (from the file)" : " (architecture default)"));
   std::string kernel_row = r.kernel + " (" + r.kernel_why + ")";
@@ -78,7 +90,10 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
   s.rows.emplace_back("lm_head", r.lm_head + ", " + r.lm_head_type + (head_note.empty() ? "" : " (" + head_note + ")"));
   s.rows.emplace_back("read per token", mb(model->bytes_per_token()));
   s.rows.emplace_back("load time", std::to_string(r.load_seconds) + " s");
-  s.json = {{"arch", h.arch},
+  s.json = {{"arch", h.arch}, {"family", h.family}, {"sub_norms", h.sub_norms},
+            {"rope_pairing", h.rope_pairing == RopePairing::Halves ? "halves" : "adjacent"},
+            {"rope_llama3", h.rope_llama3.has_value()}, {"rope_freqs_tensor", h.rope_freqs_tensor},
+            {"tied_head", r.lm_head != gguf::names::kOutput},
             {"n_layer", h.n_layer}, {"n_embd", h.n_embd}, {"n_ff", h.n_ff}, {"n_head", h.n_head},
             {"n_head_kv", h.n_head_kv}, {"head_dim", h.head_dim}, {"n_vocab", h.n_vocab},
             {"n_ctx_train", h.n_ctx_train}, {"rms_eps", h.rms_eps}, {"rope_theta", h.rope_theta},

@@ -1,9 +1,12 @@
-// `tern synth`: a GGUF of random ternary weights in the exact BitNet b1.58 2B4T shape (or
-// any shape given), with a placeholder byte-level vocabulary, so `tern run` / `tern bench`
-// work without downloading a model. Streams one tensor at a time through the GGUF writer
-// (the 2B4T file is ~1.2 GB; memory stays at one tensor).
+// `tern synth`: a GGUF of random ternary weights in the exact shape of a real model of any
+// family (BitNet 2B4T, 1bitLLM bitnet_b1_58-large/-3B, Llama3-8B-1.58, Falcon3-*-1.58bit) or
+// any shape given, with a placeholder byte-level vocabulary, so `tern run` / `tern bench`
+// work without downloading a model. The metadata and tensor list come from the one model
+// writer convert uses (src/arch/model_writer.h); tensors are streamed one at a time (the
+// Falcon3-10B file is ~4 GB; memory stays at one tensor).
 //
 //   tern synth -o /tmp/2b4t.gguf                         # 30 x 2560, ffn 6912, 20/5 heads, vocab 128256
+//   tern synth -o /tmp/l8b.gguf --shape llama3-8b-1.58 --type i2_s
 //   tern synth -o /tmp/t.gguf --shape tiny --type i2_s
 //
 // Weights: trits uniform over {-1, 0, +1}; one scale per tensor (a bf16 value in [0.5, 2));
@@ -18,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "arch/family.h"
+#include "arch/model_writer.h"
 #include "gguf/bitnet_names.h"
 #include "gguf/gguf_writer.h"
 #include "hf/quantize_embd.h"
@@ -34,14 +39,38 @@ namespace {
 namespace names = gguf::names;
 using gguf::TensorType;
 
+// A real model's shape and the family whose graph it uses (src/arch/family.cpp).
 struct Shape {
-  int layers = 30, hidden = 2560, ffn = 6912, heads = 20, kv_heads = 5, vocab = 128256, ctx = 4096;
+  const char* name;
+  const char* family;  // arch::HfFamily::id
+  const char* model;   // the real checkpoint it mirrors
+  int layers, hidden, ffn, heads, kv_heads, head_dim, vocab, ctx;
+  double rope_theta, rms_eps;
+  bool tied;
 };
+
+constexpr Shape kShapes[] = {
+    {"2b4t", "bitnet-b1.58-2b4t", "microsoft/bitnet-b1.58-2B-4T", 30, 2560, 6912, 20, 5, 128, 128256, 4096, 500000.0, 1e-5, true},
+    {"bitnet-large", "bitnet-1bitllm", "1bitLLM/bitnet_b1_58-large", 24, 1536, 4096, 16, 16, 96, 32002, 2048, 10000.0, 1e-5, true},
+    {"bitnet-3b", "bitnet-1bitllm", "1bitLLM/bitnet_b1_58-3B", 26, 3200, 8640, 32, 32, 100, 32002, 2048, 10000.0, 1e-5, true},
+    {"llama3-8b-1.58", "llama-bitnet", "HF1BitLLM/Llama3-8B-1.58-100B-tokens", 32, 4096, 14336, 32, 8, 128, 128256, 8192, 500000.0, 1e-5, false},
+    {"falcon3-1b-1.58", "llama-bitnet", "tiiuae/Falcon3-1B-Instruct-1.58bit", 18, 2048, 8192, 8, 4, 256, 131072, 8192, 1000042.0, 1e-6, false},
+    {"falcon3-3b-1.58", "llama-bitnet", "tiiuae/Falcon3-3B-Instruct-1.58bit", 22, 3072, 9216, 12, 4, 256, 131072, 4096, 1000042.0, 1e-6, false},
+    {"falcon3-7b-1.58", "llama-bitnet", "tiiuae/Falcon3-7B-Instruct-1.58bit", 28, 3072, 23040, 12, 4, 256, 131072, 32768, 1000042.0, 1e-6, false},
+    {"falcon3-10b-1.58", "llama-bitnet", "tiiuae/Falcon3-10B-Instruct-1.58bit", 40, 3072, 23040, 12, 4, 256, 131072, 32768, 1000042.0, 1e-6, false},
+    {"tiny", "bitnet-b1.58-2b4t", "(none: a small test shape)", 2, 256, 768, 4, 1, 64, 1024, 4096, 500000.0, 1e-5, true},
+};
+
+std::string shape_names() {
+  std::string out;
+  for (const Shape& s : kShapes) out += (out.empty() ? "" : ", ") + std::string(s.name);
+  return out;
+}
 
 struct SynthOptions {
   std::string output;
   std::string shape = "2b4t";
-  int layers = 0, hidden = 0, ffn = 0, heads = 0, kv_heads = 0, vocab = 0, ctx = 0;
+  int layers = 0, hidden = 0, ffn = 0, heads = 0, kv_heads = 0, head_dim = 0, vocab = 0, ctx = 0;
   uint64_t seed = 1;
   std::string type = "tern_t2";
   std::string embd_type = "f16";
@@ -137,12 +166,12 @@ void write_vocab(gguf::Writer& w, int vocab) {
 
 int run(const SynthOptions& o) {
   Stopwatch sw;
-  Shape s;
-  if (o.shape == "tiny") {
-    s = Shape{2, 256, 768, 4, 1, 1024, 4096};
-  } else if (o.shape != "2b4t") {
-    throw Error("--shape: '" + o.shape + "' (expected 2b4t or tiny)");
+  const Shape* base = nullptr;
+  for (const Shape& sh : kShapes) {
+    if (o.shape == sh.name) base = &sh;
   }
+  if (base == nullptr) throw Error("--shape: '" + o.shape + "' (expected one of " + shape_names() + ")");
+  Shape s = *base;
   if (o.layers) s.layers = o.layers;
   if (o.hidden) s.hidden = o.hidden;
   if (o.ffn) s.ffn = o.ffn;
@@ -150,84 +179,67 @@ int run(const SynthOptions& o) {
   if (o.kv_heads) s.kv_heads = o.kv_heads;
   if (o.vocab) s.vocab = o.vocab;
   if (o.ctx) s.ctx = o.ctx;
-  if (s.hidden % s.heads != 0 || (s.hidden / s.heads) % 2 != 0) throw Error("--hidden must be a multiple of 2 * --heads");
+  // A changed hidden size or head count keeps head_dim = hidden / heads unless given.
+  if (o.head_dim) {
+    s.head_dim = o.head_dim;
+  } else if (o.hidden || o.heads) {
+    if (s.hidden % s.heads != 0) throw Error("--hidden must be a multiple of --heads (or give --head-dim)");
+    s.head_dim = s.hidden / s.heads;
+  }
+  if (s.head_dim % 2 != 0) throw Error("the head dimension must be even (RoPE)");
   if (s.heads % s.kv_heads != 0) throw Error("--heads must be a multiple of --kv-heads");
+  const arch::HfFamily* fam = nullptr;
+  for (const arch::HfFamily& f : arch::hf_families()) {
+    if (std::string(f.id) == s.family) fam = &f;
+  }
   const WeightType wt = parse_weight_type(o.type);
-  const TensorType ttype = wt == WeightType::TernT2 ? TensorType::TERN_T2
-                           : wt == WeightType::TernT1 ? TensorType::TERN_T1
-                           : wt == WeightType::I2_S ? TensorType::I2_S
-                           : wt == WeightType::TQ2_0 ? TensorType::TQ2_0
-                                                     : TensorType::TQ1_0;
   const EmbdType et = parse_embd_type(o.embd_type);
   if (et == EmbdType::F32) throw Error("--embd-type: f32 is not offered by synth (f16, q8_0, q6_k, q4_0)");
-  const TensorType etype = et == EmbdType::F16 ? TensorType::F16 : et == EmbdType::Q8_0 ? TensorType::Q8_0
-                           : et == EmbdType::Q6_K ? TensorType::Q6_K : TensorType::Q4_0;
-  const int head_dim = s.hidden / s.heads, kv_dim = s.kv_heads * head_dim;
-  for (int cols : {s.hidden, s.ffn}) {
-    if (!hf::ternary_type_fits(ttype, cols)) {
-      throw Error("--type " + o.type + " cannot hold rows of " + std::to_string(cols) + " elements");
+  const bool tq = wt == WeightType::TQ2_0 || wt == WeightType::TQ1_0;
+
+  arch::ModelDescription d;
+  d.arch = arch::find_gguf_arch(tq ? fam->gguf_arch_tq : fam->gguf_arch);
+  if (d.arch->sub_norms && s.heads * s.head_dim != s.hidden) {
+    throw Error("--shape " + o.shape + ": heads x head_dim must equal hidden for a family with sub-norms");
+  }
+  d.name = "tern-synth-" + o.shape;
+  d.converted_from = "tern synth --shape " + o.shape + " (random ternary weights in the shape of " + s.model +
+                     ", seed " + std::to_string(o.seed) + ")";
+  d.vocab = s.vocab;
+  d.context = s.ctx;
+  d.embd = s.hidden;
+  d.layers = s.layers;
+  d.ff = s.ffn;
+  d.heads = s.heads;
+  d.heads_kv = s.kv_heads;
+  d.head_dim = s.head_dim;
+  d.rms_eps = s.rms_eps;
+  d.rope_theta = s.rope_theta;
+  d.activation = fam->activation;
+  d.tied_head = s.tied;
+  d.ternary_type = hf::tensor_type_of(wt);
+  d.embd_type = hf::tensor_type_of(et);
+  for (int cols : {s.hidden, s.heads * s.head_dim, s.ffn}) {
+    if (!hf::ternary_type_fits(d.ternary_type, cols)) {
+      throw Error("--type " + o.type + " cannot hold rows of " + std::to_string(cols) + " elements (shape " + o.shape +
+                  "); use tern_t2 or tern_t1");
     }
   }
-
-  // llama.cpp reads TQ types only under its "bitnet" arch; hidden_activation says ReLU².
-  const std::string arch = (wt == WeightType::TQ2_0 || wt == WeightType::TQ1_0) ? names::kArchBitnet : names::kArchBitnetB158;
+  const std::vector<arch::PlannedTensor> plan = arch::plan_model_tensors(d);
   gguf::Writer w(o.output);
-  auto key = [&](const char* k) { return names::key(arch, k); };
-  w.set_string(names::kGeneralArchitecture, arch);
-  w.set_string(names::kGeneralName, "tern-synth-" + o.shape);
-  w.set_u32(names::kGeneralQuantVersion, 2);
-  w.set_u32(key(names::kVocabSize), static_cast<uint32_t>(s.vocab));
-  w.set_u32(key(names::kContextLength), static_cast<uint32_t>(s.ctx));
-  w.set_u32(key(names::kEmbeddingLength), static_cast<uint32_t>(s.hidden));
-  w.set_u32(key(names::kBlockCount), static_cast<uint32_t>(s.layers));
-  w.set_u32(key(names::kFeedForwardLength), static_cast<uint32_t>(s.ffn));
-  w.set_u32(key(names::kRopeDimCount), static_cast<uint32_t>(head_dim));
-  w.set_u32(key(names::kHeadCount), static_cast<uint32_t>(s.heads));
-  w.set_u32(key(names::kHeadCountKv), static_cast<uint32_t>(s.kv_heads));
-  w.set_f32(key(names::kRmsEps), 1e-5f);
-  w.set_f32(key(names::kRopeFreqBase), 500000.0f);
-  w.set_string(key(names::kHiddenActivation), "relu2");
-  if (wt == WeightType::TernT2 || wt == WeightType::TernT1) w.set_bool(names::kTernScaleDivides, true);
-  w.set_string(names::kTernConvertedFrom, "tern synth (random ternary weights, seed " + std::to_string(o.seed) + ")");
+  arch::write_model_metadata(w, d);
   write_vocab(w, s.vocab);
-
-  // Tensor list (declared up front, written in the same order).
-  struct Spec {
-    std::string name;
-    enum Kind { Embd, Norm, Linear } kind;
-    int64_t rows, cols;
-  };
-  std::vector<Spec> specs;
-  specs.push_back({names::kTokenEmbd, Spec::Embd, s.vocab, s.hidden});
-  specs.push_back({names::kOutputNorm, Spec::Norm, 1, s.hidden});
-  for (int l = 0; l < s.layers; ++l) {
-    auto n = [&](const char* suffix) { return names::blk(l, suffix); };
-    specs.push_back({n(names::kAttnNorm), Spec::Norm, 1, s.hidden});
-    specs.push_back({n(names::kAttnQ), Spec::Linear, s.hidden, s.hidden});
-    specs.push_back({n(names::kAttnK), Spec::Linear, kv_dim, s.hidden});
-    specs.push_back({n(names::kAttnV), Spec::Linear, kv_dim, s.hidden});
-    specs.push_back({n(names::kAttnSubNorm), Spec::Norm, 1, s.hidden});
-    specs.push_back({n(names::kAttnOutput), Spec::Linear, s.hidden, s.hidden});
-    specs.push_back({n(names::kFfnNorm), Spec::Norm, 1, s.hidden});
-    specs.push_back({n(names::kFfnGate), Spec::Linear, s.ffn, s.hidden});
-    specs.push_back({n(names::kFfnUp), Spec::Linear, s.ffn, s.hidden});
-    specs.push_back({n(names::kFfnSubNorm), Spec::Norm, 1, s.ffn});
-    specs.push_back({n(names::kFfnDown), Spec::Linear, s.hidden, s.ffn});
-  }
-  for (const Spec& sp : specs) {
-    const TensorType t = sp.kind == Spec::Embd ? etype : sp.kind == Spec::Norm ? TensorType::F32 : ttype;
-    std::vector<uint64_t> dims = {static_cast<uint64_t>(sp.cols)};
-    if (sp.kind != Spec::Norm) dims.push_back(static_cast<uint64_t>(sp.rows));
-    w.add_tensor(sp.name, t, dims);
-  }
+  arch::declare_model_tensors(w, plan);
+  const TensorType etype = d.embd_type, ttype = d.ternary_type;
 
   uint64_t bytes = 0;
   std::vector<uint8_t> buf;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    const Spec& sp = specs[i];
+  using Kind = arch::PlannedTensor::Kind;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const arch::PlannedTensor& sp = plan[i];
     Rng rng(o.seed * 1000003ull + i);
     buf.clear();
-    if (sp.kind == Spec::Embd) {
+    if (sp.kind == Kind::Embedding || sp.kind == Kind::Head) {
       // Stream in chunks of rows: the 2B4T table alone is 656 MB.
       const int64_t chunk = 1024;
       for (int64_t r0 = 0; r0 < sp.rows; r0 += chunk) {
@@ -250,13 +262,14 @@ int run(const SynthOptions& o) {
       }
       continue;
     }
-    if (sp.kind == Spec::Norm) {
+    if (sp.kind == Kind::Norm) {
       std::vector<float> v(static_cast<size_t>(sp.cols));
       for (float& x : v) x = 1.0f + 0.1f * rng.normal();
       w.write_tensor_data(sp.name, std::span(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4));
       bytes += v.size() * 4;
       continue;
     }
+    if (sp.kind != Kind::Ternary) throw Error("internal error: synth cannot fill tensor " + sp.name);
     hf::TernaryWeight tw;
     tw.rows = sp.rows;
     tw.cols = sp.cols;
@@ -280,10 +293,11 @@ int run(const SynthOptions& o) {
     bytes += buf.size();
   }
   w.finish();
-  std::fprintf(stderr, "tern synth: %s: %d layers, hidden %d, ffn %d, heads %d/%d, vocab %d, %s weights, "
-               "%.1f MB of tensors in %.1f s\n",
-               o.output.c_str(), s.layers, s.hidden, s.ffn, s.heads, s.kv_heads, s.vocab, o.type.c_str(),
-               static_cast<double>(bytes) / 1e6, sw.seconds());
+  std::fprintf(stderr, "tern synth: %s: %s (%s, arch %s): %d layers, hidden %d, ffn %d, heads %d/%d x %d, vocab %d, "
+               "%s head, %s weights, %.1f MB of tensors in %.1f s\n",
+               o.output.c_str(), o.shape.c_str(), fam->id, d.arch->name, s.layers, s.hidden, s.ffn, s.heads, s.kv_heads,
+               s.head_dim, s.vocab, s.tied ? "tied" : "untied", o.type.c_str(), static_cast<double>(bytes) / 1e6,
+               sw.seconds());
   return 0;
 }
 
@@ -291,12 +305,13 @@ const bool registered = register_command({"synth", "Write a random-ternary model
     [](CLI::App& sub) {
       auto o = std::make_shared<SynthOptions>();
       sub.add_option("-o,--output", o->output, "output GGUF file")->required();
-      sub.add_option("--shape", o->shape, "base shape: 2b4t (default: 30 x 2560, ffn 6912, 20/5 heads, vocab 128256) or tiny");
+      sub.add_option("--shape", o->shape, "base shape: " + shape_names() + " (default 2b4t)");
       sub.add_option("--layers", o->layers, "override: decoder layers")->check(CLI::Range(1, 1024));
       sub.add_option("--hidden", o->hidden, "override: hidden size")->check(CLI::Range(2, 1 << 16));
       sub.add_option("--ffn", o->ffn, "override: feed-forward size")->check(CLI::Range(1, 1 << 18));
       sub.add_option("--heads", o->heads, "override: attention heads")->check(CLI::Range(1, 1024));
       sub.add_option("--kv-heads", o->kv_heads, "override: key/value heads")->check(CLI::Range(1, 1024));
+      sub.add_option("--head-dim", o->head_dim, "override: head dimension (default hidden / heads)")->check(CLI::Range(2, 4096));
       sub.add_option("--vocab", o->vocab, "override: vocabulary size")->check(CLI::Range(282, 1 << 22));
       sub.add_option("--ctx", o->ctx, "override: context length (default 4096)")->check(CLI::Range(1, 1 << 24));
       sub.add_option("--seed", o->seed, "random seed");

@@ -1,6 +1,8 @@
-// tern convert: a Hugging Face BitNet b1.58 checkpoint folder (BitNetForCausalLM: packed
-// uint8 weights + weight_scale, or bf16 master weights) to one GGUF file, streaming one
-// tensor at a time into "<output>.tmp", renamed into place only when complete.
+// tern convert: a Hugging Face ternary checkpoint folder of any family tern runs
+// (BitNetForCausalLM: packed uint8 weights + weight_scale, or bf16 master weights; 1bitLLM's
+// BitnetForCausalLM: latent full-precision weights; LlamaForCausalLM + quant_method bitnet:
+// packed) to one GGUF file, streaming one tensor at a time into "<output>.tmp", renamed
+// into place only when complete.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +56,8 @@ struct ConvertedTensor {
 };
 
 struct ConvertReport {
-  std::string arch;         // "bitnet-b1.58" or "bitnet"
+  std::string arch;         // GGUF arch: "bitnet-b1.58", "bitnet" or "llama"
+  std::string family;       // tern's family name (src/arch/family.cpp)
   std::string layout;       // "packed" or "master (absmean ternarized)"
   std::string summary;      // one line of hyper-parameters
   std::vector<ConvertedTensor> tensors;

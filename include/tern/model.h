@@ -30,6 +30,22 @@ struct ModelData;  // src/model/model_data.h: hyper-parameters, weights, chosen 
 enum class FfnActivation { ReLU2, SiLU };
 const char* ffn_activation_name(FfnActivation a);
 
+// Which elements of a head RoPE rotates together, i.e. how the file orders Q/K rows.
+enum class RopePairing {
+  Halves,    // element j with j + d/2: HF's rotate_half on the checkpoint's own row order
+  Adjacent,  // element 2j with 2j+1: the rows were permuted for llama.cpp's "llama" graph
+};
+const char* rope_pairing_name(RopePairing p);
+
+// HF rope_scaling {"rope_type": "llama3", ...} (Llama 3.1/3.2): inverse frequencies are
+// rescaled by wavelength (HF _compute_llama3_parameters).
+struct Llama3RopeScaling {
+  double factor = 0;
+  double low_freq_factor = 0;
+  double high_freq_factor = 0;
+  int64_t original_context = 0;  // original_max_position_embeddings
+};
+
 struct ModelOptions {
   // Kernel name ("scalar", "avx2-mad", ...); empty = the dispatch choice (TERN_KERNEL or
   // the best supported).
@@ -40,7 +56,8 @@ struct ModelOptions {
 };
 
 struct ModelHParams {
-  std::string arch;          // "bitnet-b1.58", "bitnet-25" or "bitnet"
+  std::string arch;          // GGUF arch: "bitnet-b1.58", "bitnet-25", "bitnet" or "llama"
+  std::string family;        // tern's name of the model family (src/arch/family.cpp)
   std::string name;          // general.name, may be empty
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;   // <arch>.context_length
@@ -52,6 +69,10 @@ struct ModelHParams {
   int64_t head_dim = 0;
   float rms_eps = 1e-5f;
   float rope_theta = 10000.0f;
+  RopePairing rope_pairing = RopePairing::Halves;
+  std::optional<Llama3RopeScaling> rope_llama3;  // tern.rope.llama3.* keys
+  bool rope_freqs_tensor = false;                // rope_freqs.weight divides the frequencies
+  bool sub_norms = true;     // RMSNorm before o_proj and down_proj (BitNet archs, not "llama")
   FfnActivation activation = FfnActivation::ReLU2;
   bool activation_from_file = false;  // the file said which (hidden_activation key)
 };

@@ -12,6 +12,8 @@ namespace tern::gguf::names {
 inline constexpr const char* kArchBitnetB158 = "bitnet-b1.58";  // bitnet.cpp, official 2B4T GGUF
 inline constexpr const char* kArchBitnet25 = "bitnet-25";       // bitnet.cpp, 2B4T preview name
 inline constexpr const char* kArchBitnet = "bitnet";            // llama.cpp (SiLU FFN unless hidden_activation says)
+inline constexpr const char* kArchLlama = "llama";              // Llama-layout ternary models (no sub-norms)
+// What each arch means for the graph: src/arch/family.cpp.
 
 // Per-architecture hyper-parameter keys: key(arch, kContextLength) = "<arch>.context_length".
 inline std::string key(const std::string& arch, const char* suffix) { return arch + "." + suffix; }
@@ -29,6 +31,14 @@ inline constexpr const char* kKeyLength = "attention.key_length";
 // FFN activation: "relu2" (BitNet b1.58 2B4T) or "silu". Newer llama.cpp reads it; tern
 // writes it in every file it converts.
 inline constexpr const char* kHiddenActivation = "hidden_activation";
+
+// llama3 RoPE scaling, exactly as HF's rope_scaling holds it (tern-only keys: llama.cpp
+// reads <arch>.rope.scaling.factor as LINEAR scaling, so that key must not be written).
+// Peers get the same scaling as rope_freqs.weight (divisors of each inverse frequency).
+inline constexpr const char* kTernRopeLlama3Factor = "tern.rope.llama3.factor";
+inline constexpr const char* kTernRopeLlama3LowFreqFactor = "tern.rope.llama3.low_freq_factor";
+inline constexpr const char* kTernRopeLlama3HighFreqFactor = "tern.rope.llama3.high_freq_factor";
+inline constexpr const char* kTernRopeLlama3OriginalContext = "tern.rope.llama3.original_context_length";
 
 // General keys.
 inline constexpr const char* kGeneralArchitecture = "general.architecture";
@@ -61,6 +71,7 @@ inline constexpr const char* kChatTemplate = "tokenizer.chat_template";
 inline constexpr const char* kTokenEmbd = "token_embd.weight";  // [hidden, vocab]; also the lm_head when tied
 inline constexpr const char* kOutput = "output.weight";         // untied lm_head (optional)
 inline constexpr const char* kOutputNorm = "output_norm.weight";
+inline constexpr const char* kRopeFreqs = "rope_freqs.weight";  // F32 [head_dim/2], llama.cpp's llama3 scaling
 inline std::string blk(int layer, const char* name) {
   return "blk." + std::to_string(layer) + "." + name;
 }

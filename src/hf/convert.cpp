@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "arch/model_writer.h"
+#include "arch/rope.h"
 #include "gguf/bitnet_names.h"
 #include "gguf/gguf_writer.h"
 #include "hf/half_float.h"
@@ -43,65 +46,55 @@ struct NamedEmbd {
 constexpr NamedEmbd kEmbdTypes[] = {{"f16", EmbdType::F16}, {"f32", EmbdType::F32}, {"q8_0", EmbdType::Q8_0},
                                     {"q6_k", EmbdType::Q6_K}, {"q4_0", EmbdType::Q4_0}};
 
-TensorType gguf_type(WeightType t) {
-  switch (t) {
-    case WeightType::TernT2: return TensorType::TERN_T2;
-    case WeightType::TernT1: return TensorType::TERN_T1;
-    case WeightType::I2_S: return TensorType::I2_S;
-    case WeightType::TQ2_0: return TensorType::TQ2_0;
-    case WeightType::TQ1_0: return TensorType::TQ1_0;
-  }
-  return TensorType::TERN_T2;
-}
-
-TensorType gguf_type(EmbdType t) {
-  switch (t) {
-    case EmbdType::F16: return TensorType::F16;
-    case EmbdType::F32: return TensorType::F32;
-    case EmbdType::Q8_0: return TensorType::Q8_0;
-    case EmbdType::Q6_K: return TensorType::Q6_K;
-    case EmbdType::Q4_0: return TensorType::Q4_0;
-  }
-  return TensorType::F16;
-}
-
 bool is_float(hf::Dtype d) { return d == hf::Dtype::BF16 || d == hf::Dtype::F16 || d == hf::Dtype::F32; }
 
 [[noreturn]] void tensor_fail(const hf::StTensor& t, const std::string& what) {
   throw Error((t.file ? *t.file : std::string("checkpoint")) + ": tensor '" + t.name + "': " + what);
 }
 
-// One output tensor of the plan.
+// One output tensor of the plan (arch::plan_model_tensors) and where its data comes from.
 struct Item {
-  enum Kind { Embedding, Norm, Linear } kind;
-  std::string gguf_name;
-  const hf::StTensor* weight = nullptr;
-  const hf::StTensor* scale = nullptr;  // packed linears
-  int64_t rows = 0, cols = 0;           // HF [rows, cols]; norms: rows = 1
-  TensorType type = TensorType::F32;
-  uint64_t nbytes = 0;
+  arch::PlannedTensor t;
+  const hf::StTensor* weight = nullptr;  // null: computed (rope_freqs)
+  const hf::StTensor* scale = nullptr;   // packed linears
+  bool permute_rows_for_adjacent_rope = false;  // Q/K of a "llama" file
+  int64_t heads = 0;                            // ... in this many heads
 };
 
 struct Plan {
   hf::ModelConfig config;
   hf::TokenTable tokens;
   hf::WeightLayout layout = hf::WeightLayout::Packed;
-  std::string arch;
+  arch::ModelDescription model;
   std::vector<Item> items;
   uint64_t total_bytes = 0;
 };
 
-// HF linear name -> GGUF name, in the order the official files list a layer's tensors.
-struct LinearName {
-  const char* hf;
-  const char* gguf;
-};
-constexpr LinearName kLinears[] = {
-    {"self_attn.q_proj", names::kAttnQ},   {"self_attn.k_proj", names::kAttnK},
-    {"self_attn.v_proj", names::kAttnV},   {"self_attn.o_proj", names::kAttnOutput},
-    {"mlp.gate_proj", names::kFfnGate},    {"mlp.up_proj", names::kFfnUp},
-    {"mlp.down_proj", names::kFfnDown},
-};
+// What the converted file describes: the family's GGUF arch for this weight type, the
+// config's hyper-parameters.
+arch::ModelDescription describe_model(const hf::ModelConfig& c, const ConvertOptions& opt, const std::string& name) {
+  const arch::HfFamily& fam = *c.family;
+  const bool tq = opt.weight_type == WeightType::TQ2_0 || opt.weight_type == WeightType::TQ1_0;
+  arch::ModelDescription d;
+  d.arch = arch::find_gguf_arch(tq ? fam.gguf_arch_tq : fam.gguf_arch);
+  d.name = name;
+  d.vocab = c.vocab_size;
+  d.context = c.max_position_embeddings;
+  d.embd = c.hidden_size;
+  d.layers = c.num_hidden_layers;
+  d.ff = c.intermediate_size;
+  d.heads = c.num_attention_heads;
+  d.heads_kv = c.num_key_value_heads;
+  d.head_dim = c.head_dim;
+  d.rms_eps = c.rms_norm_eps;
+  d.rope_theta = c.rope_theta;
+  d.rope_llama3 = c.rope_scaling;
+  d.activation = c.activation();
+  d.tied_head = c.tie_word_embeddings;
+  d.ternary_type = hf::tensor_type_of(opt.weight_type);
+  d.embd_type = hf::tensor_type_of(opt.embd_type);
+  return d;
+}
 
 Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
   namespace fs = std::filesystem;
@@ -111,10 +104,9 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
   (void)hf::load_generation_config(opt.input_dir);  // validated; GGUF keeps the tokenizer's ids
   p.tokens = hf::load_token_table(opt.input_dir, c.vocab_size, c.bos_token_id, c.eos_token_id);
   ckpt = hf::Checkpoint::open(opt.input_dir);
-  p.arch = (opt.weight_type == WeightType::TernT2 || opt.weight_type == WeightType::TernT1 ||
-            opt.weight_type == WeightType::I2_S)
-               ? names::kArchBitnetB158
-               : names::kArchBitnet;
+  std::string model_name = fs::path(opt.input_dir).filename().string();
+  if (model_name.empty()) model_name = fs::path(opt.input_dir).parent_path().filename().string();
+  p.model = describe_model(c, opt, model_name);
   const std::string config_path = (fs::path(opt.input_dir) / "config.json").string();
   std::set<std::string> used;
 
@@ -131,36 +123,19 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
       tensor_fail(t, "shape " + t.shape_string() + " disagrees with " + config_path + ": expected " + want.shape_string());
     }
   };
-  const auto H = static_cast<uint64_t>(c.hidden_size);
-  const auto F = static_cast<uint64_t>(c.intermediate_size);
-  const auto V = static_cast<uint64_t>(c.vocab_size);
-  const TensorType embd_type = gguf_type(opt.embd_type);
-
-  auto add_embedding = [&](const std::string& hf_name, const char* gguf_name) {
-    const hf::StTensor& t = take(hf_name);
-    expect_float(t, {V, H});
-    Item it{Item::Embedding, gguf_name, &t, nullptr, c.vocab_size, c.hidden_size, embd_type, 0};
-    it.nbytes = hf::embd_row_bytes(embd_type, c.hidden_size, std::string(gguf_name) + " (--embd-type " +
-                                                                  embd_type_name(opt.embd_type) + ")") * V;
-    p.items.push_back(it);
-  };
-  auto add_norm = [&](const std::string& hf_name, const std::string& gguf_name, uint64_t n) {
-    const hf::StTensor& t = take(hf_name);
-    expect_float(t, {n});
-    p.items.push_back(Item{Item::Norm, gguf_name, &t, nullptr, 1, static_cast<int64_t>(n), TensorType::F32, n * 4});
-  };
 
   std::optional<hf::WeightLayout> layout = c.declared_layout();
-  auto add_linear = [&](const std::string& prefix, const std::string& gguf_name, int64_t out, int64_t in) {
+  auto add_linear = [&](Item& it, const std::string& prefix) {
+    const int64_t out = it.t.rows, in = it.t.cols;
     const hf::StTensor& w = take(prefix + ".weight");
+    it.weight = &w;
     const hf::WeightLayout this_layout = w.dtype == hf::Dtype::U8 ? hf::WeightLayout::Packed : hf::WeightLayout::Master;
     if (layout && *layout != this_layout) {
-      tensor_fail(w, std::string("dtype ") + hf::dtype_name(w.dtype) + " contradicts " + config_path +
-                         " /quantization_config (" +
-                         (*layout == hf::WeightLayout::Packed ? "packed uint8 + weight_scale" : "bf16 master weights") + ")");
+      tensor_fail(w, std::string("dtype ") + hf::dtype_name(w.dtype) + " contradicts " + config_path + " (" +
+                         (*layout == hf::WeightLayout::Packed ? "packed uint8 + weight_scale" : "full-precision weights") +
+                         " for " + c.architecture + ")");
     }
     layout = this_layout;
-    Item it{Item::Linear, gguf_name, &w, nullptr, out, in, gguf_type(opt.weight_type), 0};
     if (this_layout == hf::WeightLayout::Packed) {
       it.scale = &take(prefix + ".weight_scale");
       (void)hf::read_scale_scalar(*it.scale);
@@ -171,40 +146,45 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
     } else {
       expect_float(w, {static_cast<uint64_t>(out), static_cast<uint64_t>(in)});
     }
-    if (!hf::ternary_type_fits(it.type, in)) {
-      tensor_fail(w, "rows of " + std::to_string(in) + " elements do not fit " + gguf::type_name(it.type) +
+    if (!hf::ternary_type_fits(it.t.type, in)) {
+      tensor_fail(w, "rows of " + std::to_string(in) + " elements do not fit " + gguf::type_name(it.t.type) +
                          " (I2_S needs a multiple of 128, TQ1_0/TQ2_0 of 256); use --type tern_t2");
     }
-    const std::vector<uint64_t> dims{static_cast<uint64_t>(in), static_cast<uint64_t>(out)};
-    it.nbytes = gguf::tensor_nbytes(it.type, dims, gguf_name);
-    p.items.push_back(it);
+    if (p.model.arch->rope == RopePairing::Adjacent && (it.t.spec.role == arch::LayerTensor::Q || it.t.spec.role == arch::LayerTensor::K)) {
+      it.permute_rows_for_adjacent_rope = true;
+      it.heads = it.t.spec.role == arch::LayerTensor::Q ? c.num_attention_heads : c.num_key_value_heads;
+    }
   };
 
-  add_embedding("model.embed_tokens.weight", names::kTokenEmbd);
-  add_norm("model.norm.weight", names::kOutputNorm, H);
-  if (!c.tie_word_embeddings) add_embedding("lm_head.weight", names::kOutput);
-  const int64_t q_out = c.num_attention_heads * c.head_dim;
-  const int64_t kv_out = c.num_key_value_heads * c.head_dim;
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const int L = static_cast<int>(l);
-    const std::string pre = "model.layers." + std::to_string(l) + ".";
-    add_norm(pre + "input_layernorm.weight", names::blk(L, names::kAttnNorm), H);
-    for (const LinearName& ln : kLinears) {
-      const std::string which = ln.hf;
-      int64_t out = c.hidden_size, in = c.hidden_size;
-      if (which == "self_attn.q_proj") out = q_out;
-      if (which == "self_attn.k_proj" || which == "self_attn.v_proj") out = kv_out;
-      if (which == "self_attn.o_proj") in = q_out;
-      if (which == "mlp.gate_proj" || which == "mlp.up_proj") out = c.intermediate_size;
-      if (which == "mlp.down_proj") in = c.intermediate_size;
-      add_linear(pre + which, names::blk(L, ln.gguf), out, in);
-      if (which == "self_attn.o_proj") {
-        // HF BitNetAttention: attn_sub_norm = BitNetRMSNorm(hidden_size).
-        add_norm(pre + "self_attn.attn_sub_norm.weight", names::blk(L, names::kAttnSubNorm), H);
+  using Kind = arch::PlannedTensor::Kind;
+  for (arch::PlannedTensor& t : arch::plan_model_tensors(p.model)) {
+    Item it;
+    it.t = std::move(t);
+    const std::string layer = "model.layers." + std::to_string(it.t.layer) + ".";
+    switch (it.t.kind) {
+      case Kind::Embedding:
+      case Kind::Head:
+        it.weight = &take(it.t.kind == Kind::Embedding ? "model.embed_tokens.weight" : "lm_head.weight");
+        expect_float(*it.weight, {static_cast<uint64_t>(c.vocab_size), static_cast<uint64_t>(c.hidden_size)});
+        (void)hf::embd_row_bytes(it.t.type, c.hidden_size,
+                                 it.t.name + " (--embd-type " + embd_type_name(opt.embd_type) + ")");
+        break;
+      case Kind::Norm: {
+        const arch::HfFamily& fam = *c.family;
+        std::string hf_name = "model.norm";
+        if (it.t.layer >= 0) {
+          hf_name = layer + it.t.spec.hf;
+          if (it.t.spec.role == arch::LayerTensor::AttnSubNorm) hf_name = layer + fam.attn_sub_norm;
+          if (it.t.spec.role == arch::LayerTensor::FfnSubNorm) hf_name = layer + fam.ffn_sub_norm;
+        }
+        it.weight = &take(hf_name + ".weight");
+        expect_float(*it.weight, {static_cast<uint64_t>(it.t.cols)});
+        break;
       }
+      case Kind::Ternary: add_linear(it, layer + it.t.spec.hf); break;
+      case Kind::RopeDivisors: break;
     }
-    add_norm(pre + "post_attention_layernorm.weight", names::blk(L, names::kFfnNorm), H);
-    add_norm(pre + "mlp.ffn_sub_norm.weight", names::blk(L, names::kFfnSubNorm), F);
+    p.items.push_back(std::move(it));
   }
   // Anything left over would be silently dropped: refuse instead (derived RoPE tables and a
   // tied lm_head copy excepted).
@@ -216,53 +196,21 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
     if (layout == hf::WeightLayout::Master && n.size() > 13 && n.compare(n.size() - 13, 13, ".weight_scale") == 0) {
       tensor_fail(*t, "weight_scale next to master (float) weights: ambiguous layout");
     }
-    tensor_fail(*t, "unexpected tensor (not part of BitNetForCausalLM with " + std::to_string(c.num_hidden_layers) +
+    tensor_fail(*t, "unexpected tensor (not part of " + c.architecture + " with " + std::to_string(c.num_hidden_layers) +
                         " layers in " + config_path + ")");
   }
   p.layout = layout.value_or(hf::WeightLayout::Packed);
-  for (const Item& it : p.items) p.total_bytes += it.nbytes;
+  const char* layout_name = p.layout == hf::WeightLayout::Packed ? "packed"
+                            : c.declared_layout() && c.family->quant == arch::HfFamily::Quant::LatentNoConfig
+                                ? "latent"
+                                : "bf16 master";
+  p.model.converted_from = std::string("huggingface ") + c.architecture + " (" + layout_name + ")";
+  for (const Item& it : p.items) p.total_bytes += it.t.nbytes;
   return p;
 }
 
-void write_metadata(gguf::Writer& w, const Plan& p, const ConvertOptions& opt) {
-  namespace fs = std::filesystem;
-  const hf::ModelConfig& c = p.config;
-  const std::string& a = p.arch;
-  w.set_string(names::kGeneralArchitecture, a);
-  std::string model_name = fs::path(opt.input_dir).filename().string();
-  if (model_name.empty()) model_name = fs::path(opt.input_dir).parent_path().filename().string();
-  w.set_string(names::kGeneralName, model_name);
-  // general.file_type in the peers' enums: bitnet.cpp MOSTLY_I2_S = 40, llama.cpp
-  // MOSTLY_TQ1_0 = 36, MOSTLY_TQ2_0 = 37. tern's own type has no peer enum value.
-  switch (opt.weight_type) {
-    case WeightType::I2_S: w.set_u32(names::kGeneralFileType, 40); break;
-    case WeightType::TQ1_0: w.set_u32(names::kGeneralFileType, 36); break;
-    case WeightType::TQ2_0: w.set_u32(names::kGeneralFileType, 37); break;
-    case WeightType::TernT2:
-    case WeightType::TernT1: break;
-  }
-  w.set_u32(names::kGeneralQuantVersion, 2);
-  w.set_u32(names::key(a, names::kVocabSize), static_cast<uint32_t>(c.vocab_size));
-  w.set_u32(names::key(a, names::kContextLength), static_cast<uint32_t>(c.max_position_embeddings));
-  w.set_u32(names::key(a, names::kEmbeddingLength), static_cast<uint32_t>(c.hidden_size));
-  w.set_u32(names::key(a, names::kBlockCount), static_cast<uint32_t>(c.num_hidden_layers));
-  w.set_u32(names::key(a, names::kFeedForwardLength), static_cast<uint32_t>(c.intermediate_size));
-  w.set_u32(names::key(a, names::kRopeDimCount), static_cast<uint32_t>(c.head_dim));
-  w.set_u32(names::key(a, names::kHeadCount), static_cast<uint32_t>(c.num_attention_heads));
-  w.set_u32(names::key(a, names::kHeadCountKv), static_cast<uint32_t>(c.num_key_value_heads));
-  if (c.head_dim * c.num_attention_heads != c.hidden_size) {
-    w.set_u32(names::key(a, names::kKeyLength), static_cast<uint32_t>(c.head_dim));
-    w.set_u32(names::key(a, "attention.value_length"), static_cast<uint32_t>(c.head_dim));
-  }
-  w.set_f32(names::key(a, names::kRmsEps), static_cast<float>(c.rms_norm_eps));
-  w.set_f32(names::key(a, names::kRopeFreqBase), static_cast<float>(c.rope_theta));
-  w.set_string(names::key(a, names::kHiddenActivation), c.hidden_act);
-  w.set_string(names::kTernConvertedFrom, std::string("huggingface ") + c.architecture + " (" +
-                                              (p.layout == hf::WeightLayout::Packed ? "packed" : "bf16 master") + ")");
-  if (opt.weight_type == WeightType::TernT2 || opt.weight_type == WeightType::TernT1) {
-    w.set_bool(names::kTernScaleDivides, true);
-  }
-
+void write_metadata(gguf::Writer& w, const Plan& p) {
+  arch::write_model_metadata(w, p.model);
   const hf::TokenTable& t = p.tokens;
   w.set_string(names::kTokModel, t.model);
   w.set_string(names::kTokPre, t.pre);
@@ -278,9 +226,19 @@ void write_metadata(gguf::Writer& w, const Plan& p, const ConvertOptions& opt) {
   if (t.chat_template) w.set_string(names::kChatTemplate, *t.chat_template);
 }
 
-std::vector<uint64_t> ggml_dims(const Item& it) {
-  if (it.kind == Item::Norm) return {static_cast<uint64_t>(it.cols)};
-  return {static_cast<uint64_t>(it.cols), static_cast<uint64_t>(it.rows)};
+// The "llama" GGUF arch is run by the peers with adjacent-pair (NORM) RoPE, so their
+// converters reorder each head's Q/K rows: row j -> 2j, row j + d/2 -> 2j + 1 (llama.cpp's
+// LlamaModel.permute). tern does the same, and runs such files with kernels::rope_adjacent.
+void permute_rows_for_adjacent_rope(hf::TernaryWeight& tw, int64_t heads) {
+  const int64_t d = tw.rows / heads, cols = tw.cols;
+  std::vector<int8_t> out(tw.trits.size());
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t j = 0; j < d; ++j) {
+      const int64_t dst = h * d + (j < d / 2 ? 2 * j : 2 * (j - d / 2) + 1);
+      std::memcpy(out.data() + dst * cols, tw.trits.data() + (h * d + j) * cols, static_cast<size_t>(cols));
+    }
+  }
+  tw.trits = std::move(out);
 }
 
 class Streamer {
@@ -293,12 +251,15 @@ class Streamer {
       index_ = i;
       const Item& it = p_.items[i];
       report(it);
-      switch (it.kind) {
-        case Item::Embedding: write_embedding(it, stats); break;
-        case Item::Norm: write_norm(it); break;
-        case Item::Linear: write_linear(it); break;
+      using Kind = arch::PlannedTensor::Kind;
+      switch (it.t.kind) {
+        case Kind::Embedding:
+        case Kind::Head: write_embedding(it, stats); break;
+        case Kind::Norm: write_norm(it); break;
+        case Kind::Ternary: write_linear(it); break;
+        case Kind::RopeDivisors: write_rope_divisors(it); break;
       }
-      ckpt_.release_pages(*it.weight);
+      if (it.weight != nullptr) ckpt_.release_pages(*it.weight);
       report(it);
     }
   }
@@ -309,25 +270,25 @@ class Streamer {
     ConvertProgress pr;
     pr.tensor_index = index_;
     pr.tensor_count = p_.items.size();
-    pr.tensor_name = it.gguf_name;
+    pr.tensor_name = it.t.name;
     pr.bytes_done = done_;
     pr.bytes_total = p_.total_bytes;
     opt_.progress(pr);
   }
 
   void emit(const Item& it, std::span<const uint8_t> bytes) {
-    w_.write_tensor_data(it.gguf_name, bytes);
+    w_.write_tensor_data(it.t.name, bytes);
     done_ += bytes.size();
   }
 
   void write_embedding(const Item& it, hf::EmbdStats& stats) {
-    const auto row_bytes = static_cast<size_t>(hf::embd_row_bytes(it.type, it.cols, it.gguf_name));
-    const auto cols = static_cast<size_t>(it.cols);
+    const auto row_bytes = static_cast<size_t>(hf::embd_row_bytes(it.t.type, it.t.cols, it.t.name));
+    const auto cols = static_cast<size_t>(it.t.cols);
     const size_t rows_per_chunk = std::max<size_t>(1, (8u << 20) / std::max<size_t>(row_bytes, 1));
     std::vector<float> row(cols);
     std::vector<uint8_t> chunk;
     chunk.reserve(rows_per_chunk * row_bytes);
-    for (int64_t r = 0; r < it.rows; ++r) {
+    for (int64_t r = 0; r < it.t.rows; ++r) {
       for (size_t c = 0; c < cols; ++c) {
         row[c] = hf::load_float_element(*it.weight, static_cast<uint64_t>(r) * cols + c);
         if (!std::isfinite(row[c])) {
@@ -336,7 +297,7 @@ class Streamer {
       }
       const size_t at = chunk.size();
       chunk.resize(at + row_bytes);
-      hf::quantize_embd_row(it.type, row.data(), it.cols, chunk.data() + at, &stats);
+      hf::quantize_embd_row(it.t.type, row.data(), it.t.cols, chunk.data() + at, &stats);
       if (chunk.size() >= rows_per_chunk * row_bytes) {
         emit(it, chunk);
         chunk.clear();
@@ -347,15 +308,15 @@ class Streamer {
       }
     }
     if (!chunk.empty()) emit(it, chunk);
-    if (it.type == TensorType::F16 && stats.overflow > 0) {
+    if (it.t.type == TensorType::F16 && stats.overflow > 0) {
       tensor_fail(*it.weight, std::to_string(stats.overflow) +
                                   " values exceed the F16 range (|x| > 65504); convert with --embd-type f32");
     }
   }
 
   void write_norm(const Item& it) {
-    std::vector<uint8_t> bytes(static_cast<size_t>(it.cols) * 4);
-    for (int64_t i = 0; i < it.cols; ++i) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(it.t.cols) * 4);
+    for (int64_t i = 0; i < it.t.cols; ++i) {
       const float v = hf::load_float_element(*it.weight, static_cast<uint64_t>(i));
       if (!std::isfinite(v)) tensor_fail(*it.weight, "non-finite value at element " + std::to_string(i));
       std::memcpy(bytes.data() + 4 * i, &v, 4);
@@ -364,16 +325,25 @@ class Streamer {
   }
 
   void write_linear(const Item& it) {
-    const hf::TernaryWeight tw = it.scale ? hf::unpack_packed(*it.weight, *it.scale, it.rows, it.cols)
-                                          : hf::ternarize_master(*it.weight, it.rows, it.cols);
+    hf::TernaryWeight tw = it.scale ? hf::unpack_packed(*it.weight, *it.scale, it.t.rows, it.t.cols)
+                                    : hf::ternarize_master(*it.weight, it.t.rows, it.t.cols);
+    if (it.permute_rows_for_adjacent_rope) permute_rows_for_adjacent_rope(tw, it.heads);
     std::vector<uint8_t> bytes;
-    bytes.reserve(static_cast<size_t>(it.nbytes));
-    hf::encode_ternary(tw, it.type, it.gguf_name, bytes);
-    if (bytes.size() != it.nbytes) {
-      throw Error(it.gguf_name + ": internal error: encoded " + std::to_string(bytes.size()) + " bytes, type " +
-                  gguf::type_name(it.type) + " needs " + std::to_string(it.nbytes));
+    bytes.reserve(static_cast<size_t>(it.t.nbytes));
+    hf::encode_ternary(tw, it.t.type, it.t.name, bytes);
+    if (bytes.size() != it.t.nbytes) {
+      throw Error(it.t.name + ": internal error: encoded " + std::to_string(bytes.size()) + " bytes, type " +
+                  gguf::type_name(it.t.type) + " needs " + std::to_string(it.t.nbytes));
     }
     emit(it, bytes);
+  }
+
+  // llama.cpp's divisors of each RoPE frequency for llama3 scaling (tern itself reads the
+  // exact tern.rope.llama3.* keys; this tensor is for the peers).
+  void write_rope_divisors(const Item& it) {
+    const std::vector<float> d =
+        arch::llama3_rope_divisors(p_.model.head_dim, p_.model.rope_theta, *p_.model.rope_llama3);
+    emit(it, std::span(reinterpret_cast<const uint8_t*>(d.data()), d.size() * sizeof(float)));
   }
 
   gguf::Writer& w_;
@@ -384,17 +354,50 @@ class Streamer {
   uint64_t done_ = 0;
 };
 
+std::string format_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::string describe(const Plan& p) {
   const hf::ModelConfig& c = p.config;
   return "vocab " + std::to_string(c.vocab_size) + ", hidden " + std::to_string(c.hidden_size) + ", ffn " +
          std::to_string(c.intermediate_size) + ", layers " + std::to_string(c.num_hidden_layers) + ", heads " +
          std::to_string(c.num_attention_heads) + "/" + std::to_string(c.num_key_value_heads) + " (head_dim " +
-         std::to_string(c.head_dim) + "), act " + c.hidden_act + ", rope_theta " +
-         std::to_string(static_cast<long long>(c.rope_theta)) + ", tied " + (c.tie_word_embeddings ? "yes" : "no") +
+         std::to_string(c.head_dim) + "), act " + c.hidden_act + ", sub-norms " +
+         (p.model.arch->sub_norms ? "yes" : "no") + ", rope_theta " + std::to_string(static_cast<long long>(c.rope_theta)) +
+         (c.rope_scaling ? " (llama3 scaling x" + std::to_string(static_cast<int>(c.rope_scaling->factor)) + ")" : "") +
+         ", eps " + format_g(c.rms_norm_eps) + ", tied " + (c.tie_word_embeddings ? "yes" : "no") +
          ", tokens " + std::to_string(p.tokens.tokens.size()) + ", merges " + std::to_string(p.tokens.merges.size());
 }
 
 }  // namespace
+
+namespace hf {
+gguf::TensorType tensor_type_of(WeightType t) {
+  switch (t) {
+    case WeightType::TernT2: return gguf::TensorType::TERN_T2;
+    case WeightType::TernT1: return gguf::TensorType::TERN_T1;
+    case WeightType::I2_S: return gguf::TensorType::I2_S;
+    case WeightType::TQ2_0: return gguf::TensorType::TQ2_0;
+    case WeightType::TQ1_0: return gguf::TensorType::TQ1_0;
+  }
+  return gguf::TensorType::TERN_T2;
+}
+
+gguf::TensorType tensor_type_of(EmbdType t) {
+  switch (t) {
+    case EmbdType::F16: return gguf::TensorType::F16;
+    case EmbdType::F32: return gguf::TensorType::F32;
+    case EmbdType::Q8_0: return gguf::TensorType::Q8_0;
+    case EmbdType::Q6_K: return gguf::TensorType::Q6_K;
+    case EmbdType::Q4_0: return gguf::TensorType::Q4_0;
+  }
+  return gguf::TensorType::F16;
+}
+
+}  // namespace hf
 
 WeightType parse_weight_type(const std::string& name) {
   for (const auto& t : kWeightTypes) {
@@ -433,25 +436,26 @@ ConvertReport convert_hf_to_gguf(const ConvertOptions& opt) {
   const Plan plan = make_plan(opt, ckpt);
 
   ConvertReport rep;
-  rep.arch = plan.arch;
+  rep.arch = plan.model.arch->name;
+  rep.family = plan.config.family->id;
   rep.layout = plan.layout == hf::WeightLayout::Packed ? "packed" : "master (absmean ternarized)";
   rep.summary = describe(plan);
   rep.tensor_bytes = plan.total_bytes;
   for (const Item& it : plan.items) {
     ConvertedTensor ct;
-    ct.name = it.gguf_name;
-    ct.source = it.weight->name;
-    ct.type = gguf::type_name(it.type);
-    ct.dims = ggml_dims(it);
-    ct.bytes = it.nbytes;
+    ct.name = it.t.name;
+    ct.source = it.weight ? it.weight->name : std::string("(computed from config.json rope_scaling)");
+    ct.type = gguf::type_name(it.t.type);
+    ct.dims = it.t.dims;
+    ct.bytes = it.t.nbytes;
     rep.tensors.push_back(std::move(ct));
   }
   if (!opt.dry_run) {
     hf::EmbdStats stats;
     {
       gguf::Writer w(opt.output_path);
-      write_metadata(w, plan, opt);
-      for (const Item& it : plan.items) w.add_tensor(it.gguf_name, it.type, ggml_dims(it));
+      write_metadata(w, plan);
+      for (const Item& it : plan.items) w.add_tensor(it.t.name, it.t.type, it.t.dims);
       Streamer(w, plan, ckpt, opt).write_all(stats);
       w.finish();
     }

@@ -1,6 +1,8 @@
-// config.json and generation_config.json of a Hugging Face BitNetForCausalLM checkpoint.
-// Every field the forward pass needs is read and checked here; a missing or wrong-typed
-// field is a tern::Error naming the file and the JSON path.
+// config.json and generation_config.json of a Hugging Face ternary checkpoint of any family
+// tern knows (src/arch/family.cpp: BitNetForCausalLM, 1bitLLM's BitnetForCausalLM,
+// LlamaForCausalLM + quant_method bitnet). Every field the forward pass needs is read and
+// checked here, with the family's defaults for keys a config omits; a missing, wrong-typed
+// or unsupported field is a tern::Error naming the file and the JSON path.
 #pragma once
 
 #include <cstdint>
@@ -9,23 +11,28 @@
 #include <string_view>
 #include <vector>
 
+#include "arch/family.h"
+#include "tern/model.h"
+
 namespace tern::hf {
 
 // How the checkpoint stores its BitLinear weights.
 enum class WeightLayout {
   Packed,  // uint8, four trits per byte by row blocks, plus a bf16 weight_scale that DIVIDES
-  Master,  // bf16/f16/f32 master weights, ternarized by absmean at conversion
+  Master,  // bf16/f16/f32 master (2B4T-bf16) or latent (1bitLLM) weights, ternarized by absmean at conversion
 };
 
 struct QuantizationConfig {
   std::string quant_method;       // "bitnet"
   std::string linear_class;       // "bitlinear" | "autobitlinear"
   std::string quantization_mode;  // "offline" | "online"
+  std::vector<std::string> modules_to_not_convert;  // only modules outside the decoder layers
 };
 
 struct ModelConfig {
-  std::string architecture;  // "BitNetForCausalLM"
-  std::string model_type;    // "bitnet"
+  const arch::HfFamily* family = nullptr;  // from architectures[0]
+  std::string architecture;  // "BitNetForCausalLM", "BitnetForCausalLM", "LlamaForCausalLM"
+  std::string model_type;    // "bitnet", "llama"
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -35,16 +42,18 @@ struct ModelConfig {
   int64_t head_dim = 0;              // defaults to hidden_size / num_attention_heads
   int64_t max_position_embeddings = 0;
   double rms_norm_eps = 0;
-  double rope_theta = 10000.0;
-  std::string hidden_act;            // "relu2" (2B4T) or "silu"
-  bool tie_word_embeddings = false;  // HF's PretrainedConfig default
+  double rope_theta = 10000.0;       // the family's default when absent
+  std::optional<Llama3RopeScaling> rope_scaling;  // rope_scaling {"rope_type": "llama3"}
+  std::string hidden_act;            // "relu2" (2B4T) or "silu"; the family's default when absent
+  bool tie_word_embeddings = false;  // the default of BitNetConfig and LlamaConfig
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;  // the first one if config.json lists several
   std::optional<QuantizationConfig> quantization;
   std::string torch_dtype;
 
-  // The weight layout the quantization_config declares (nullopt if it has none).
+  // The weight layout the config declares (nullopt: read it from the tensors' dtype).
   std::optional<WeightLayout> declared_layout() const;
+  FfnActivation activation() const { return hidden_act == "relu2" ? FfnActivation::ReLU2 : FfnActivation::SiLU; }
 };
 
 // Parses config.json text; `file` names it in errors.

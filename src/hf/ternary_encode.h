@@ -14,6 +14,7 @@
 
 #include "gguf/gguf_types.h"
 #include "hf/ternary_source.h"
+#include "tern/convert.h"
 
 namespace tern::hf {
 
@@ -24,5 +25,10 @@ void encode_ternary(const TernaryWeight& w, gguf::TensorType type, const std::st
 
 // True if `type` can hold rows of `cols` elements (I2_S: multiple of 128; TQ: of 256).
 bool ternary_type_fits(gguf::TensorType type, int64_t cols);
+
+// The GGUF tensor type of each `tern convert` / `tern synth` --type and --embd-type
+// (defined in convert.cpp, beside the names).
+gguf::TensorType tensor_type_of(WeightType t);
+gguf::TensorType tensor_type_of(EmbdType t);
 
 }  // namespace tern::hf

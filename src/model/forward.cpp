@@ -1,10 +1,16 @@
-// The BitNet b1.58 forward pass for a batch of token rows, top to bottom (compare with
-// ../shared/golden/reference.py and README.md "The architecture, exactly"):
+// The ternary (BitNet b1.58-style) forward pass for a batch of token rows, top to bottom
+// (compare with ../shared/golden/reference.py, README.md "The architecture, exactly" and
+// FAMILIES.md "Exact semantics used by the golden models"):
 //
 //   h = embed(ids)
-//   per layer:  h += o_proj(sub_norm(attention(rope(q, k), v)))      of x = rmsnorm(h)
-//               h += down_proj(sub_norm(act(gate(x)) * up(x)))          of x = rmsnorm(h)
-//   logits = lm_head(rmsnorm(h))
+//   per layer:  h += o_proj([sub_norm](attention(rope(q, k), v)))      of x = rmsnorm(h)
+//               h += down_proj([sub_norm](act(gate(x)) * up(x)))          of x = rmsnorm(h)
+//   logits = lm_head(rmsnorm(h))            lm_head: the tied embedding or output.weight
+//
+// What varies by family is data (hp, from src/arch/family.cpp): whether the sub-norms exist
+// (BitNet archs) or not ("llama"), act = ReLU² or SiLU, the RoPE pairing (rotate-half, or
+// adjacent pairs on the permuted Q/K rows of "llama" files) and its frequencies (llama3
+// scaling), any head_dim.
 //
 // The rows may belong to several sessions (continuous batching, tern::BatchDecoder): every
 // step except RoPE, the KV cache and attention is per row and independent of the other
@@ -51,6 +57,7 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
   const kernels::Kernel& kernel = *m.kernel;
   const int64_t E = hp.n_embd, F = hp.n_ff, hd = hp.head_dim;
   const int64_t q_dim = hp.n_head * hd, kv_dim = hp.n_head_kv * hd;
+  const auto rope = hp.rope_pairing == RopePairing::Halves ? kernels::rope_neox : kernels::rope_adjacent;
   float* x = b.x.data();
   float* xn = b.xn.data();
 
@@ -79,7 +86,7 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
     bitlinear_batch(kernel, pool, b.qin, {{&L.wq, b.q.data()}, {&L.wk, b.k.data()}, {&L.wv, b.v.data()}},
                     b.y.data());
 
-    // 3. RoPE (rotate-half) on every q and k head at the row's position; K, V into the
+    // 3. RoPE on every q and k head at the row's position; K, V into the
     //    row's session's cache. 4. Causal GQA attention of each run over its own cache.
     int64_t row = 0;
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -89,8 +96,8 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
         const int64_t pos = p0[i] + (t - row);
         const float* cs = s.rope_cos.data() + pos * hd;
         const float* sn = s.rope_sin.data() + pos * hd;
-        kernels::rope_neox(b.q.data() + t * q_dim, hp.n_head, hd, cs, sn);
-        kernels::rope_neox(b.k.data() + t * kv_dim, hp.n_head_kv, hd, cs, sn);
+        rope(b.q.data() + t * q_dim, hp.n_head, hd, cs, sn);
+        rope(b.k.data() + t * kv_dim, hp.n_head_kv, hd, cs, sn);
         store_kv_row(s, kv_at(s.k_cache, s, l, pos), b.k.data() + t * kv_dim);
         store_kv_row(s, kv_at(s.v_cache, s, l, pos), b.v.data() + t * kv_dim);
       }
@@ -106,11 +113,15 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
       row += nr;
     }
 
-    // 5. Attention sub-norm, o_proj, residual.
-    for (int64_t t = 0; t < n; ++t) {
-      kernels::rmsnorm(b.att.data() + t * q_dim, L.attn_sub_norm.data(), q_dim, hp.rms_eps, xn + t * q_dim);
+    // 5. Attention sub-norm (if the family has one), o_proj, residual.
+    const float* o_in = b.att.data();
+    if (hp.sub_norms) {
+      for (int64_t t = 0; t < n; ++t) {
+        kernels::rmsnorm(b.att.data() + t * q_dim, L.attn_sub_norm.data(), q_dim, hp.rms_eps, xn + t * q_dim);
+      }
+      o_in = xn;
     }
-    quantize_input(kernel, xn, q_dim, n, q_dim, b.qin);
+    quantize_input(kernel, o_in, q_dim, n, q_dim, b.qin);
     bitlinear_batch(kernel, pool, b.qin, {{&L.wo, b.proj.data()}}, b.y.data());
     kernels::add_inplace(x, b.proj.data(), n * E);
 
@@ -124,11 +135,15 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
       ops::silu_mul(b.gate.data(), b.up.data(), n * F);
     }
 
-    // 7. FFN sub-norm (size n_ff), down_proj, residual.
-    for (int64_t t = 0; t < n; ++t) {
-      kernels::rmsnorm(b.gate.data() + t * F, L.ffn_sub_norm.data(), F, hp.rms_eps, b.up.data() + t * F);
+    // 7. FFN sub-norm (size n_ff, if the family has one), down_proj, residual.
+    const float* down_in = b.gate.data();
+    if (hp.sub_norms) {
+      for (int64_t t = 0; t < n; ++t) {
+        kernels::rmsnorm(b.gate.data() + t * F, L.ffn_sub_norm.data(), F, hp.rms_eps, b.up.data() + t * F);
+      }
+      down_in = b.up.data();
     }
-    quantize_input(kernel, b.up.data(), F, n, F, b.qin);
+    quantize_input(kernel, down_in, F, n, F, b.qin);
     bitlinear_batch(kernel, pool, b.qin, {{&L.w_down, b.proj.data()}}, b.y.data());
     kernels::add_inplace(x, b.proj.data(), n * E);
     call_hooks(runs, p0, static_cast<int>(l + 1), x, E);

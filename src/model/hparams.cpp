@@ -1,18 +1,15 @@
-// Hyper-parameters of a BitNet b1.58 GGUF, by architecture. Adding a BitNet variant starts
-// here: accept its arch string and say which defaults differ.
+// Hyper-parameters of a ternary GGUF. What an arch string means (sub-norms, default
+// activation, RoPE pairing) is a row of src/arch/family.cpp; this file reads the keys.
 #include <cmath>
 #include <string>
 
+#include "arch/family.h"
+#include "arch/rope.h"
 #include "gguf/bitnet_names.h"
 #include "model/model_data.h"
 #include "tern/error.h"
 
 namespace tern {
-
-const char* ffn_activation_name(FfnActivation a) {
-  return a == FfnActivation::ReLU2 ? "relu2" : "silu";
-}
-
 namespace model {
 
 namespace names = gguf::names;
@@ -31,12 +28,14 @@ int64_t positive(const gguf::File& f, const std::string& key, uint64_t v, uint64
 ModelHParams read_hparams(const gguf::File& f, const ModelOptions& options) {
   ModelHParams hp;
   hp.arch = std::string(f.get_string(names::kGeneralArchitecture));
-  const bool is_b158 = hp.arch == names::kArchBitnetB158 || hp.arch == names::kArchBitnet25;
-  const bool is_bitnet = hp.arch == names::kArchBitnet;
-  if (!is_b158 && !is_bitnet) {
+  const arch::GgufArch* ga = arch::find_gguf_arch(hp.arch);
+  if (ga == nullptr) {
     f.fail(names::kGeneralArchitecture,
-           "architecture '" + hp.arch + "' is not a BitNet b1.58 model (expected bitnet-b1.58, bitnet-25 or bitnet)");
+           "architecture '" + hp.arch + "' is not a ternary model tern runs (expected one of " + arch::gguf_arch_names() + ")");
   }
+  if (const arch::HfFamily* fam = arch::family_of_gguf_arch(hp.arch)) hp.family = fam->id;
+  hp.sub_norms = ga->sub_norms;
+  hp.rope_pairing = ga->rope;
   hp.name = std::string(f.get_string_opt(names::kGeneralName).value_or(""));
   auto key = [&](const char* suffix) { return names::key(hp.arch, suffix); };
   auto get = [&](const char* suffix, uint64_t max) {
@@ -76,12 +75,12 @@ ModelHParams read_hparams(const gguf::File& f, const ModelOptions& options) {
   const double eps = f.get_float(key(names::kRmsEps));
   if (!(eps > 0 && eps < 1)) f.fail(key(names::kRmsEps), "must be in (0, 1)");
   hp.rms_eps = static_cast<float>(eps);
-  const double theta = f.get_float_opt(key(names::kRopeFreqBase)).value_or(10000.0);
+  const double theta = f.get_float_opt(key(names::kRopeFreqBase)).value_or(ga->rope_theta);
   if (!(theta > 1 && std::isfinite(theta))) f.fail(key(names::kRopeFreqBase), "must be a finite number > 1");
   hp.rope_theta = static_cast<float>(theta);
 
   // FFN activation: the file's hidden_activation, else the architecture's default.
-  hp.activation = is_b158 ? FfnActivation::ReLU2 : FfnActivation::SiLU;
+  hp.activation = ga->activation;
   if (auto act = f.get_string_opt(key(names::kHiddenActivation))) {
     if (*act == "relu2" || *act == "relu_sqr" || *act == "relu_squared") {
       hp.activation = FfnActivation::ReLU2;
@@ -93,6 +92,23 @@ ModelHParams read_hparams(const gguf::File& f, const ModelOptions& options) {
     hp.activation_from_file = true;
   }
   if (options.activation) hp.activation = *options.activation;
+
+  // llama3 RoPE scaling: tern's exact keys (all four or none); else llama.cpp's
+  // rope_freqs.weight divisors, read by bind_weights.
+  auto l3 = [&](const char* k) { return f.get_float_opt(k); };
+  const auto factor = l3(names::kTernRopeLlama3Factor);
+  const auto low = l3(names::kTernRopeLlama3LowFreqFactor);
+  const auto high = l3(names::kTernRopeLlama3HighFreqFactor);
+  const auto orig = f.get_uint_opt(names::kTernRopeLlama3OriginalContext);
+  if (factor || low || high || orig) {
+    if (!(factor && low && high && orig)) {
+      f.fail(names::kTernRopeLlama3Factor, "llama3 RoPE scaling needs all four tern.rope.llama3.* keys");
+    }
+    Llama3RopeScaling s{*factor, *low, *high, static_cast<int64_t>(std::min<uint64_t>(*orig, uint64_t{1} << 40))};
+    if (const std::string why = arch::llama3_rope_problem(s); !why.empty()) f.fail(names::kTernRopeLlama3Factor, why);
+    hp.rope_llama3 = s;
+  }
+  hp.rope_freqs_tensor = !hp.rope_llama3 && f.find_tensor(names::kRopeFreqs) != nullptr;
 
   // The vocabulary size comes from token_embd (checked against the key when present).
   const gguf::TensorInfo& embd = f.tensor(names::kTokenEmbd);

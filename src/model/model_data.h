@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/family.h"
 #include "gguf/gguf_file.h"
 #include "kernels/ternary.h"
 #include "tern/model.h"
@@ -40,12 +41,16 @@ struct DenseMatrix {
 struct LayerWeights {
   std::vector<float> attn_norm;      // [n_embd]   input RMSNorm
   BitLinear wq, wk, wv;              // [n_head*hd, n_embd], [n_kv*hd, n_embd] x2
-  std::vector<float> attn_sub_norm;  // [n_head*hd] sub-norm before o_proj
+  std::vector<float> attn_sub_norm;  // [n_head*hd] sub-norm before o_proj (empty: none)
   BitLinear wo;                      // [n_embd, n_head*hd]
   std::vector<float> ffn_norm;       // [n_embd]   post-attention RMSNorm
   BitLinear w_gate, w_up;            // [n_ff, n_embd]
-  std::vector<float> ffn_sub_norm;   // [n_ff]     sub-norm before down_proj
+  std::vector<float> ffn_sub_norm;   // [n_ff]     sub-norm before down_proj (empty: none)
   BitLinear w_down;                  // [n_embd, n_ff]
+
+  // The field of each tensor role of arch::layer_tensors (the loader fills them by role).
+  BitLinear& linear(arch::LayerTensor role);
+  std::vector<float>& norm(arch::LayerTensor role);
 };
 
 struct ModelWeights {
@@ -74,6 +79,7 @@ struct ModelData {
   LoadReport report;
   std::vector<OwnedBuffer> owned;
   uint64_t bytes_per_token = 0;
+  std::vector<float> rope_inv_freq;  // [head_dim / 2], what the sessions' RoPE tables use
   std::unique_ptr<tok::Tokenizer> tokenizer;  // null when the file has no vocabulary
 };
 

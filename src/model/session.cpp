@@ -59,7 +59,7 @@ SessionState::SessionState(const ModelData& model, const SessionOptions& o)
   // RoPE tables, float32 as HF computes them (kernels::rope_tables).
   rope_cos.resize(static_cast<size_t>(n_ctx * hp.head_dim));
   rope_sin.resize(static_cast<size_t>(n_ctx * hp.head_dim));
-  kernels::rope_tables(hp.head_dim, hp.rope_theta, n_ctx, rope_cos.data(), rope_sin.data());
+  kernels::rope_tables(hp.head_dim, model.rope_inv_freq.data(), n_ctx, rope_cos.data(), rope_sin.data());
 
   allocate_scratch(hp, n_batch);
   scores.resize(static_cast<size_t>(pool.size()) * static_cast<size_t>(n_ctx));

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 
+#include "arch/family.h"
+#include "arch/rope.h"
 #include "gguf/bitnet_names.h"
 #include "model/dense.h"
 #include "model/half.h"
@@ -29,6 +32,31 @@ OwnedBuffer allocate_buffer(uint64_t bytes) {
   if (!b.data) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
   b.size = bytes;
   return b;
+}
+
+BitLinear& LayerWeights::linear(arch::LayerTensor role) {
+  using R = arch::LayerTensor;
+  switch (role) {
+    case R::Q: return wq;
+    case R::K: return wk;
+    case R::V: return wv;
+    case R::O: return wo;
+    case R::Gate: return w_gate;
+    case R::Up: return w_up;
+    case R::Down: return w_down;
+    default: throw Error("internal error: tensor role is not a BitLinear");
+  }
+}
+
+std::vector<float>& LayerWeights::norm(arch::LayerTensor role) {
+  using R = arch::LayerTensor;
+  switch (role) {
+    case R::AttnNorm: return attn_norm;
+    case R::AttnSubNorm: return attn_sub_norm;
+    case R::FfnNorm: return ffn_norm;
+    case R::FfnSubNorm: return ffn_sub_norm;
+    default: throw Error("internal error: tensor role is not a norm");
+  }
 }
 
 namespace {
@@ -93,7 +121,21 @@ class Binder {
     arena_.reserve(d_, total);
   }
 
-  const gguf::TensorInfo& tensor(const std::string& name) const { return f_.tensor(name); }
+  // Every tensor the model reads goes through here, so unused ones can be refused at the end.
+  const gguf::TensorInfo& tensor(const std::string& name) {
+    used_.insert(name);
+    return f_.tensor(name);
+  }
+
+  // A tensor the graph does not read would be silently ignored: refuse the file instead.
+  void check_all_used() const {
+    for (const gguf::TensorInfo& t : f_.tensors()) {
+      if (!used_.count(t.name)) {
+        f_.fail("tensor '" + t.name + "'", "is not part of a '" + d_.hp.arch + "' model with " +
+                                               std::to_string(d_.hp.n_layer) + " layers (tern would ignore it)");
+      }
+    }
+  }
 
   void expect_dims(const gguf::TensorInfo& t, std::initializer_list<int64_t> dims) const {
     bool ok = t.dims.size() == dims.size();
@@ -107,7 +149,7 @@ class Binder {
     }
   }
 
-  std::vector<float> vector(const std::string& name, int64_t n) const {
+  std::vector<float> vector(const std::string& name, int64_t n) {
     const gguf::TensorInfo& t = tensor(name);
     expect_dims(t, {n});
     std::vector<float> out(static_cast<size_t>(n));
@@ -165,6 +207,7 @@ class Binder {
     const std::string suffix = ".weight";
     if (scale_name.size() > suffix.size()) scale_name.replace(scale_name.size() - suffix.size(), suffix.size(), ".scale");
     if (const gguf::TensorInfo* s = f_.find_tensor(scale_name)) {
+      used_.insert(scale_name);
       if (s->type != TensorType::F32 || s->n_elements() != 1) f_.fail("tensor '" + scale_name + "'", "expected one F32 value");
       std::memcpy(&b.post_scale, s->data, 4);
       b.has_post_scale = true;
@@ -173,7 +216,7 @@ class Binder {
     return b;
   }
 
-  DenseMatrix dense(const std::string& name, int64_t rows, int64_t cols) const {
+  DenseMatrix dense(const std::string& name, int64_t rows, int64_t cols) {
     const gguf::TensorInfo& t = tensor(name);
     expect_dims(t, {cols, rows});
     if (!is_dense_type(t.type)) {
@@ -198,6 +241,7 @@ class Binder {
   ModelData& d_;
   const gguf::File& f_;
   Arena arena_;
+  std::set<std::string> used_;
 };
 
 // The lm_head (the tied embedding on 2B4T: 656 MB, more than half of what a token reads)
@@ -245,22 +289,35 @@ void bind_weights(ModelData& d) {
   d.bytes_per_token += d.w.lm_head.row_bytes * static_cast<uint64_t>(d.w.lm_head.rows);
   d.w.output_norm = b.vector(names::kOutputNorm, hp.n_embd);
 
+  // RoPE inverse frequencies: the hyper-parameters' (tern's llama3 keys included), or
+  // divided by llama.cpp's rope_freqs.weight when a peer's file carries that instead.
+  d.rope_inv_freq = arch::rope_inv_freq(hp.head_dim, static_cast<double>(hp.rope_theta), hp.rope_llama3);
+  if (d.file.find_tensor(names::kRopeFreqs) != nullptr) {
+    const std::vector<float> divisors = b.vector(names::kRopeFreqs, hp.head_dim / 2);
+    for (size_t j = 0; j < divisors.size(); ++j) {
+      if (!(divisors[j] > 0 && std::isfinite(divisors[j]))) {
+        d.file.fail("tensor '" + std::string(names::kRopeFreqs) + "'", "element " + std::to_string(j) + " is not a positive number");
+      }
+      if (!hp.rope_llama3) d.rope_inv_freq[j] /= divisors[j];
+    }
+  }
+
+  // Each layer's tensors from the arch's list (src/arch/family.cpp), into their fields.
+  const arch::LayerDims dims{hp.n_embd, q_dim, kv_dim, hp.n_ff};
+  const std::vector<arch::LayerTensorSpec> specs = arch::layer_tensors(hp.sub_norms);
   d.w.layers.resize(static_cast<size_t>(hp.n_layer));
   for (int i = 0; i < hp.n_layer; ++i) {
     LayerWeights& L = d.w.layers[static_cast<size_t>(i)];
-    auto n = [&](const char* suffix) { return names::blk(i, suffix); };
-    L.attn_norm = b.vector(n(names::kAttnNorm), hp.n_embd);
-    L.wq = b.bitlinear(n(names::kAttnQ), q_dim, hp.n_embd);
-    L.wk = b.bitlinear(n(names::kAttnK), kv_dim, hp.n_embd);
-    L.wv = b.bitlinear(n(names::kAttnV), kv_dim, hp.n_embd);
-    L.attn_sub_norm = b.vector(n(names::kAttnSubNorm), q_dim);
-    L.wo = b.bitlinear(n(names::kAttnOutput), hp.n_embd, q_dim);
-    L.ffn_norm = b.vector(n(names::kFfnNorm), hp.n_embd);
-    L.w_gate = b.bitlinear(n(names::kFfnGate), hp.n_ff, hp.n_embd);
-    L.w_up = b.bitlinear(n(names::kFfnUp), hp.n_ff, hp.n_embd);
-    L.ffn_sub_norm = b.vector(n(names::kFfnSubNorm), hp.n_ff);
-    L.w_down = b.bitlinear(n(names::kFfnDown), hp.n_embd, hp.n_ff);
+    for (const arch::LayerTensorSpec& s : specs) {
+      const std::string name = names::blk(i, s.gguf);
+      if (s.ternary) {
+        L.linear(s.role) = b.bitlinear(name, dims(s.out), dims(s.in));
+      } else {
+        L.norm(s.role) = b.vector(name, dims(s.out));
+      }
+    }
   }
+  b.check_all_used();
   if (decode_pages() == PageKind::Huge) copy_head_to_huge_pages(d);
   // What the kernel actually gave (it may fall back to 4 KiB pages), for `tern info`.
   d.report.thp_mode = thp_mode();

@@ -64,10 +64,16 @@ TEST(KernelFloatOps, RmsNormRandomCloseAndInPlace) {
 // HF's formula (inv_freq = 1 / theta^(2j/d) rounded to float, angle = p * inv_freq in
 // float), with pow, cos and sin evaluated in double and rounded once, so the table is the
 // same on every ISA (float libm results differ by an ulp between x86 and aarch64 glibc).
+void plain_rope_tables(int64_t d, double theta, int64_t n_pos, float* c, float* s) {
+  std::vector<float> inv(static_cast<size_t>(d / 2));
+  rope_inv_freq(d, theta, inv.data());
+  rope_tables(d, inv.data(), n_pos, c, s);
+}
+
 TEST(KernelFloatOps, RopeTablesFollowHfFormulaIsaIndependent) {
   const int64_t d = 64, n_pos = 50;
   std::vector<float> c(static_cast<size_t>(n_pos * d)), s(c.size());
-  rope_tables(d, 500000.0f, n_pos, c.data(), s.data());
+  plain_rope_tables(d, 500000.0f, n_pos, c.data(), s.data());
   for (int64_t p = 0; p < n_pos; ++p)
     for (int64_t j = 0; j < d / 2; ++j) {
       const float e = static_cast<float>(2 * j) / static_cast<float>(d);
@@ -87,7 +93,7 @@ TEST(KernelFloatOps, RopeRotateHalfMatchesFormula) {
   for (int64_t d : {8, 64, 128, 6}) {
     const int64_t heads = 3, n_pos = 9, pos = 7;
     std::vector<float> c(static_cast<size_t>(n_pos * d)), s(c.size());
-    rope_tables(d, 10000.0f, n_pos, c.data(), s.data());
+    plain_rope_tables(d, 10000.0f, n_pos, c.data(), s.data());
     auto x = randn(static_cast<size_t>(heads * d), 3);
     const auto orig = x;
     const float* cr = c.data() + pos * d;
@@ -101,6 +107,32 @@ TEST(KernelFloatOps, RopeRotateHalfMatchesFormula) {
         volatile float p2 = rot * sr[j];
         ASSERT_EQ(x[static_cast<size_t>(h * d + j)], p1 + p2) << "d=" << d << " h=" << h << " j=" << j;
       }
+  }
+}
+
+// The "llama" GGUF arch stores Q/K rows permuted per head (row j -> 2j, row j + d/2 -> 2j+1)
+// and rotates adjacent pairs: the same products as rotate-half on the unpermuted rows, so
+// the results must be bit-identical after undoing the permutation.
+TEST(KernelFloatOps, RopeAdjacentOnPermutedRowsEqualsRotateHalf) {
+  for (int64_t d : {4, 6, 64, 128, 256}) {
+    const int64_t heads = 3, n_pos = 40, pos = 37;
+    std::vector<float> c(static_cast<size_t>(n_pos * d)), s(c.size());
+    plain_rope_tables(d, 1000042.0, n_pos, c.data(), s.data());
+    auto x = randn(static_cast<size_t>(heads * d), 11);
+    std::vector<float> permuted(x.size());
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t j = 0; j < d / 2; ++j) {
+        permuted[static_cast<size_t>(h * d + 2 * j)] = x[static_cast<size_t>(h * d + j)];
+        permuted[static_cast<size_t>(h * d + 2 * j + 1)] = x[static_cast<size_t>(h * d + j + d / 2)];
+      }
+    rope_neox(x.data(), heads, d, c.data() + pos * d, s.data() + pos * d);
+    rope_adjacent(permuted.data(), heads, d, c.data() + pos * d, s.data() + pos * d);
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t j = 0; j < d / 2; ++j) {
+        ASSERT_EQ(permuted[static_cast<size_t>(h * d + 2 * j)], x[static_cast<size_t>(h * d + j)]) << "d " << d;
+        ASSERT_EQ(permuted[static_cast<size_t>(h * d + 2 * j + 1)], x[static_cast<size_t>(h * d + j + d / 2)]) << "d " << d;
+      }
+    EXPECT_NE(x, randn(static_cast<size_t>(heads * d), 11));  // the rotation did something
   }
 }
 
