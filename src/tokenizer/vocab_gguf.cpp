@@ -142,15 +142,25 @@ Vocab vocab_from_gguf(const std::vector<gguf::KeyValue>& metadata, const std::st
 
   if (!spm) {
     // The pre-tokenizer regex is not stored; tokenizer.ggml.pre names it.
+    // The names llama.cpp (src/llama-vocab.cpp) gives these two regexes. Falcon3's
+    // tokenizer ("falcon3"), Falcon-E's ("falcon_e", bitnet.cpp's converter) and Falcon-H1's
+    // are the Llama 3 regex with ignore_merges there; "smaug-bpe" and "dbrx" are the Llama 3
+    // regex with merges always applied (what tern convert writes for a tokenizer.json with
+    // the Llama 3 Split and "ignore_merges": false).
     std::string pre(meta.string(n::kTokPre).value_or("llama-bpe"));
-    if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3") {
+    if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "falcon3" || pre == "falcon_e" ||
+        pre == "falcon-h1") {
       v.pretokenizer_regex = kLlama3Pattern;
       v.ignore_merges = true;
+    } else if (pre == "smaug-bpe" || pre == "dbrx") {
+      v.pretokenizer_regex = kLlama3Pattern;
+      v.ignore_merges = false;
     } else if (pre == "gpt-2" || pre == "gpt2") {
       v.pretokenizer_regex = kGpt2Pattern;
       v.ignore_merges = false;
     } else {
-      meta.fail(n::kTokPre, "pre-tokenizer '" + pre + "' is not supported (llama-bpe or gpt-2)");
+      meta.fail(n::kTokPre, "pre-tokenizer '" + pre +
+                                "' is not supported (llama-bpe, llama3, falcon3, falcon_e, falcon-h1, smaug-bpe, dbrx or gpt-2)");
     }
   }
   return v;
