@@ -131,9 +131,9 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
     it.weight = &w;
     const hf::WeightLayout this_layout = w.dtype == hf::Dtype::U8 ? hf::WeightLayout::Packed : hf::WeightLayout::Master;
     if (layout && *layout != this_layout) {
-      tensor_fail(w, std::string("dtype ") + hf::dtype_name(w.dtype) + " contradicts " + config_path + " (" +
-                         (*layout == hf::WeightLayout::Packed ? "packed uint8 + weight_scale" : "full-precision weights") +
-                         " for " + c.architecture + ")");
+      const std::string declared_by = c.quantization ? " /quantization_config" : " /architectures (" + c.architecture + ")";
+      tensor_fail(w, std::string("dtype ") + hf::dtype_name(w.dtype) + " contradicts " + config_path + declared_by + " (" +
+                         (*layout == hf::WeightLayout::Packed ? "packed uint8 + weight_scale" : "full-precision weights") + ")");
     }
     layout = this_layout;
     if (this_layout == hf::WeightLayout::Packed) {

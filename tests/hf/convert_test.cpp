@@ -254,6 +254,49 @@ TEST(Convert, PackedAndMasterLayoutsGiveIdenticalTensors) {
   }
 }
 
+// The "llama" arch is run with adjacent-pair RoPE by the peers, so Q and K rows are written
+// permuted per head (row j -> 2j, j + d/2 -> 2j+1, llama.cpp's LlamaModel.permute); V, O and
+// the FFN keep the checkpoint's order. The 1bitLLM "bitnet" arch keeps every row in place.
+TEST(Convert, LlamaFilesHoldPermutedQK) {
+  TempDir dir;
+  convert(golden("llama158-a"), dir.str("l.gguf"), WeightType::TernT2);
+  const gguf::File g = gguf::File::open(dir.str("l.gguf"));
+  EXPECT_EQ(g.get_string("general.architecture"), "llama");
+  const SafetensorsFile st = SafetensorsFile::open(golden("llama158-a") + "/model.safetensors");
+  const int64_t E = 256, hd = 64;
+  struct Case { const char* hf; const char* gguf; int64_t rows; bool permuted; };
+  for (const Case& c : {Case{"q_proj", "attn_q", 256, true}, Case{"k_proj", "attn_k", 128, true},
+                        Case{"v_proj", "attn_v", 128, false}}) {
+    SCOPED_TRACE(c.hf);
+    const auto* w = st.find(std::string("model.layers.1.self_attn.") + c.hf + ".weight");
+    ASSERT_NE(w, nullptr);
+    const auto hf = hf_unpack(w->data.data(), c.rows / 4, E);
+    const auto t2 = t2_decode(g.tensor(std::string("blk.1.") + c.gguf + ".weight").data, c.rows, E);
+    for (int64_t r = 0; r < c.rows; ++r) {
+      const int64_t h = r / hd, j = r % hd;
+      const int64_t dst = c.permuted ? h * hd + (j < hd / 2 ? 2 * j : 2 * (j - hd / 2) + 1) : r;
+      ASSERT_TRUE(std::equal(hf.begin() + r * E, hf.begin() + (r + 1) * E, t2.begin() + dst * E)) << "row " << r;
+    }
+  }
+  EXPECT_NE(g.find_tensor("output.weight"), nullptr);   // untied lm_head
+  EXPECT_EQ(g.find_tensor("blk.0.attn_sub_norm.weight"), nullptr);
+  // llama3 scaling: tern's exact keys and, for the peers, rope_freqs.weight.
+  convert(golden("llama158-rope-a"), dir.str("r.gguf"), WeightType::TernT2);
+  const gguf::File r = gguf::File::open(dir.str("r.gguf"));
+  EXPECT_EQ(r.get_float("tern.rope.llama3.factor"), 32.0);
+  EXPECT_EQ(r.get_uint("tern.rope.llama3.original_context_length"), 8192u);
+  EXPECT_FALSE(r.get_float_opt("llama.rope.scaling.factor"));  // llama.cpp would read it as LINEAR scaling
+  EXPECT_EQ(r.tensor("rope_freqs.weight").dims, (std::vector<uint64_t>{32}));
+  EXPECT_EQ(r.find_tensor("output.weight"), nullptr);  // tied
+  // 1bitLLM: arch "bitnet", sub-norms from inner_attn_ln / ffn_layernorm, nothing permuted.
+  convert(golden("bitnet158-latent-a"), dir.str("b.gguf"), WeightType::TernT2);
+  const gguf::File b = gguf::File::open(dir.str("b.gguf"));
+  EXPECT_EQ(b.get_string("general.architecture"), "bitnet");
+  EXPECT_EQ(b.get_string("bitnet.hidden_activation"), "silu");
+  EXPECT_NE(b.find_tensor("blk.1.ffn_sub_norm.weight"), nullptr);
+  EXPECT_EQ(b.get_string("tern.converted_from"), "huggingface BitnetForCausalLM (latent)");
+}
+
 // Golden README's worked example: tiny-a layers.0 k_proj byte [0][0] = 165 -> rows 0, 16,
 // 32, 48 of column 0 are 0, 0, +1, +1; weight_scale 8.0. Same from the bf16 masters.
 TEST(Convert, WorkedExampleKProjByte165) {
@@ -450,8 +493,8 @@ TEST(Convert, BadInputFailsNamingFileAndFieldAndLeavesNothing) {
        [](const std::string& d) { edit_json(d + "/config.json", [](auto& j) { j["quantization_config"]["linear_class"] = 3; }); },
        {"config.json", "/quantization_config/linear_class"}},
       {"config: unsupported architecture",
-       [](const std::string& d) { edit_json(d + "/config.json", [](auto& j) { j["architectures"] = {"LlamaForCausalLM"}; }); },
-       {"config.json", "/architectures/0", "unsupported architecture 'LlamaForCausalLM'"}},
+       [](const std::string& d) { edit_json(d + "/config.json", [](auto& j) { j["architectures"] = {"Qwen2ForCausalLM"}; }); },
+       {"config.json", "/architectures/0", "unsupported architecture 'Qwen2ForCausalLM'"}},
       {"config: intermediate_size disagrees with the tensors",
        [](const std::string& d) { edit_json(d + "/config.json", [](auto& j) { j["intermediate_size"] = 512; }); },
        {"model.safetensors", "mlp.", "disagrees with", "config.json"}},

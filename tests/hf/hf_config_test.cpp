@@ -3,6 +3,8 @@
 // errors that name the file and the JSON path.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "hf/hf_config.h"
 #include "hf/hf_tokenizer.h"
 #include "hf/json_util.h"
@@ -56,13 +58,19 @@ TEST(HfConfig, GoldenConfigs) {
 
 TEST(HfConfig, ExplicitHeadDimAndDefaults) {
   auto j = nlohmann::json::parse(golden_text("tiny-a", "config.json"));
-  j["head_dim"] = 32;
   j.erase("num_key_value_heads");
   j.erase("quantization_config");
   const ModelConfig c = parse_model_config(j.dump(), "c.json");
-  EXPECT_EQ(c.head_dim, 32);
   EXPECT_EQ(c.num_key_value_heads, 4);
   EXPECT_FALSE(c.declared_layout());
+  // 2B4T's attention sub-norm has hidden_size weights: heads x head_dim must equal it.
+  j["head_dim"] = 32;
+  EXPECT_THROW(parse_model_config(j.dump(), "c.json"), Error);
+  // The Llama layout has no sub-norm, so any head_dim works (Falcon3: 256 with hidden 3072/12 heads).
+  auto l = nlohmann::json::parse(golden_text("llama158-a", "config.json"));
+  l["head_dim"] = 32;
+  const ModelConfig f = parse_model_config(l.dump(), "l.json");
+  EXPECT_EQ(f.head_dim, 32);
 }
 
 TEST(HfConfig, ErrorsNameFileAndPath) {
@@ -78,10 +86,10 @@ TEST(HfConfig, ErrorsNameFileAndPath) {
       {[](auto& j) { j["num_key_value_heads"] = 3; }, {"/num_key_value_heads", "does not divide"}},
       {[](auto& j) { j["architectures"] = "BitNetForCausalLM"; }, {"/architectures", "expected an array"}},
       {[](auto& j) { j["architectures"] = nlohmann::json::array(); }, {"/architectures", "empty"}},
-      {[](auto& j) { j["architectures"] = {"BitnetForCausalLM"}; }, {"/architectures/0", "unsupported architecture"}},
+      {[](auto& j) { j["architectures"] = {"MistralForCausalLM"}; }, {"/architectures/0", "unsupported architecture"}},
       {[](auto& j) { j["hidden_act"] = "gelu"; }, {"/hidden_act", "gelu"}},
       {[](auto& j) { j["tie_word_embeddings"] = 1; }, {"/tie_word_embeddings", "expected a boolean"}},
-      {[](auto& j) { j["rope_scaling"] = {{"type", "linear"}}; }, {"/rope_scaling", "not supported"}},
+      {[](auto& j) { j["rope_scaling"] = {{"type", "linear"}}; }, {"/rope_scaling", "unsupported RoPE scaling type 'linear'"}},
       {[](auto& j) { j["eos_token_id"] = nlohmann::json::array(); }, {"/eos_token_id", "empty"}},
       {[](auto& j) { j["quantization_config"]["quant_method"] = "gptq"; }, {"/quantization_config/quant_method", "gptq"}},
       {[](auto& j) { j["quantization_config"]["linear_class"] = "autobitlinear"; }, {"/quantization_config/linear_class", "multiplies"}},
@@ -185,6 +193,109 @@ TEST(HfTokenizer, ErrorsNameFileAndPath) {
   tc.bos_token = "<nope>";
   expect_error([&] { build_token_table(ok, tc, 4, std::nullopt, std::nullopt, "t.json"); }, {"<nope>", "t.json"});
   expect_error([&] { build_token_table(ok, {}, 4, 9, std::nullopt, "t.json"); }, {"config.json", "/bos_token_id", "9"});
+}
+
+}  // namespace
+}  // namespace tern::hf::test
+
+namespace tern::hf::test {
+namespace {
+
+// The three other families' golden configs (../shared/golden/FAMILIES.md).
+TEST(HfConfigFamilies, GoldenConfigsOfEveryFamily) {
+  const ModelConfig one = parse_model_config(golden_text("bitnet158-latent-a", "config.json"), "config.json");
+  ASSERT_NE(one.family, nullptr);
+  EXPECT_STREQ(one.family->id, "bitnet-1bitllm");
+  EXPECT_EQ(one.declared_layout(), WeightLayout::Master);  // latent F32, no quantization_config
+  EXPECT_EQ(one.rope_theta, 10000.0);
+  EXPECT_EQ(one.hidden_act, "silu");
+  EXPECT_TRUE(one.tie_word_embeddings);
+
+  // quantization_config written twice (as the real Llama3-8B-1.58 config.json): the last wins.
+  const ModelConfig l = parse_model_config(golden_text("llama158-a", "config.json"), "config.json");
+  EXPECT_STREQ(l.family->id, "llama-bitnet");
+  ASSERT_TRUE(l.quantization);
+  EXPECT_TRUE(l.quantization->modules_to_not_convert.empty());
+  EXPECT_EQ(l.declared_layout(), WeightLayout::Packed);
+  EXPECT_FALSE(l.tie_word_embeddings);
+  EXPECT_FALSE(l.rope_scaling);
+  EXPECT_EQ(l.rope_theta, 500000.0);
+
+  const ModelConfig r = parse_model_config(golden_text("llama158-rope-a", "config.json"), "config.json");
+  ASSERT_TRUE(r.rope_scaling);
+  EXPECT_EQ(r.rope_scaling->factor, 32.0);
+  EXPECT_EQ(r.rope_scaling->low_freq_factor, 1.0);
+  EXPECT_EQ(r.rope_scaling->high_freq_factor, 4.0);
+  EXPECT_EQ(r.rope_scaling->original_context, 8192);
+  EXPECT_EQ(r.head_dim, 64);
+  EXPECT_EQ(r.quantization->modules_to_not_convert, (std::vector<std::string>{"model.embed_tokens", "lm_head", "model.norm"}));
+  EXPECT_TRUE(r.tie_word_embeddings);
+}
+
+// Falcon3-1B-Instruct-1.58bit's config shape: explicit head_dim, eps 1e-6, an integer theta,
+// no bos_token_id, ["lm_head"] not converted, extra keys (activation, parallel_attn).
+TEST(HfConfigFamilies, Falcon3ShapedConfig) {
+  nlohmann::json j = nlohmann::json::parse(golden_text("llama158-a", "config.json"));
+  j["head_dim"] = 256;
+  j["hidden_size"] = 2048;
+  j["num_attention_heads"] = 8;
+  j["num_key_value_heads"] = 4;
+  j["rms_norm_eps"] = 1e-6;
+  j["rope_theta"] = 1000042;
+  j.erase("bos_token_id");
+  j["eos_token_id"] = 11;
+  j["activation"] = "swiglu";
+  j["parallel_attn"] = false;
+  j["quantization_config"] = {{"modules_to_not_convert", {"lm_head"}}, {"quant_method", "bitnet"}};
+  const ModelConfig c = parse_model_config(j.dump(), "falcon.json");
+  EXPECT_EQ(c.head_dim, 256);
+  EXPECT_EQ(c.rms_norm_eps, 1e-6);
+  EXPECT_EQ(c.rope_theta, 1000042.0);
+  EXPECT_FALSE(c.bos_token_id);
+}
+
+TEST(HfConfigFamilies, WhatTernCannotRunIsRefusedNamingTheField) {
+  struct Case {
+    const char* golden;
+    std::function<void(nlohmann::json&)> edit;
+    std::vector<std::string> want;
+  };
+  const std::vector<Case> cases = {
+      {"llama158-a", [](auto& j) { j["attention_bias"] = true; }, {"/attention_bias", "must be false"}},
+      {"llama158-a", [](auto& j) { j["mlp_bias"] = true; }, {"/mlp_bias"}},
+      {"llama158-a", [](auto& j) { j["rope_interleaved"] = true; }, {"/rope_interleaved"}},
+      {"llama158-a", [](auto& j) { j["pretraining_tp"] = 2; }, {"/pretraining_tp", "not supported"}},
+      {"llama158-a", [](auto& j) { j.erase("quantization_config"); }, {"/architectures", "not a ternary model"}},
+      {"llama158-a", [](auto& j) { j["quantization_config"]["quant_method"] = "gptq"; }, {"/quantization_config/quant_method", "gptq"}},
+      {"llama158-a", [](auto& j) { j["quantization_config"]["use_rms_norm"] = true; }, {"/quantization_config/use_rms_norm"}},
+      {"llama158-a", [](auto& j) { j["quantization_config"]["modules_to_not_convert"] = {"lm_head", "mlp"}; },
+       {"/quantization_config/modules_to_not_convert/1", "'mlp' keeps model.layers.0.mlp.gate_proj"}},
+      {"llama158-a", [](auto& j) { j["quantization_config"]["modules_to_not_convert"] = {"model.layers.1.self_attn.o_proj"}; },
+       {"/quantization_config/modules_to_not_convert/0", "model.layers.1.self_attn.o_proj"}},
+      {"llama158-a", [](auto& j) { j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}}; },
+       {"/rope_scaling", "unsupported RoPE scaling type 'yarn'"}},
+      {"llama158-rope-a", [](auto& j) { j["rope_scaling"].erase("low_freq_factor"); }, {"/rope_scaling/low_freq_factor", "missing"}},
+      {"llama158-rope-a", [](auto& j) { j["rope_scaling"]["high_freq_factor"] = 0.5; }, {"/rope_scaling", "high_freq_factor"}},
+      {"llama158-a", [](auto& j) { j["hidden_act"] = "gelu"; }, {"/hidden_act", "gelu"}},
+      {"bitnet158-latent-a", [](auto& j) { j["quantization_config"] = {{"quant_method", "bitnet"}}; },
+       {"/quantization_config", "carry no quantization_config"}},
+      {"bitnet158-latent-a", [](auto& j) { j["weight_bits"] = 2; }, {"/weight_bits"}},
+      {"bitnet158-latent-a", [](auto& j) { j["input_bits"] = 4; }, {"/input_bits"}},
+      {"bitnet158-latent-a", [](auto& j) { j["head_dim"] = 32; }, {"/num_attention_heads", "sub-norm"}},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json j = nlohmann::json::parse(golden_text(c.golden, "config.json"));
+    c.edit(j);
+    SCOPED_TRACE(std::string(c.golden) + ": " + j.dump().substr(0, 60));
+    try {
+      parse_model_config(j.dump(), "cfg.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("cfg.json"), std::string::npos) << msg;
+      for (const std::string& w : c.want) EXPECT_NE(msg.find(w), std::string::npos) << "'" << w << "' not in: " << msg;
+    }
+  }
 }
 
 }  // namespace

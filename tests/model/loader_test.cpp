@@ -11,6 +11,7 @@
 #include "gguf/bitnet_names.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
+#include "gguf_edit.h"
 #include "model_test_util.h"
 #include "tern/error.h"
 #include "tern/tokenizer.h"
@@ -20,52 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using gguf::TensorType;
-
-struct Edit {
-  std::function<bool(gguf::KeyValue&)> kv;                // return false to drop the key
-  std::vector<gguf::KeyValue> add;                        // extra keys
-  std::string drop_tensor;
-  std::function<void(const std::string&, std::vector<uint8_t>&)> data;  // edit a tensor's bytes
-};
-
-// Copies `src` to a temporary file with `e` applied; returns its path.
-std::string copy_with(const std::string& src, const Edit& e, const std::string& name) {
-  const gguf::File f = gguf::File::open(src);
-  const std::string out = (fs::temp_directory_path() / ("tern-model-loader-" + std::to_string(::getpid()) + "-" + name + ".gguf")).string();
-  gguf::Writer w(out, f.alignment());
-  for (gguf::KeyValue kv : f.metadata()) {
-    if (kv.key == gguf::names::kGeneralAlignment) continue;
-    if (e.kv && !e.kv(kv)) continue;
-    w.set_value(kv.key, kv.value);
-  }
-  for (const gguf::KeyValue& kv : e.add) w.set_value(kv.key, kv.value);
-  for (const gguf::TensorInfo& t : f.tensors())
-    if (t.name != e.drop_tensor) w.add_tensor(t.name, t.type, t.dims);
-  for (const gguf::TensorInfo& t : f.tensors()) {
-    if (t.name == e.drop_tensor) continue;
-    std::vector<uint8_t> bytes(t.data, t.data + t.nbytes);
-    if (e.data) e.data(t.name, bytes);
-    w.write_tensor_data(t.name, bytes);
-  }
-  w.finish();
-  return out;
-}
-
-Edit kv_edit(std::function<bool(gguf::KeyValue&)> f) {
-  Edit e;
-  e.kv = std::move(f);
-  return e;
-}
-Edit drop(const std::string& tensor) {
-  Edit e;
-  e.drop_tensor = tensor;
-  return e;
-}
-Edit data_edit(std::function<void(const std::string&, std::vector<uint8_t>&)> f) {
-  Edit e;
-  e.data = std::move(f);
-  return e;
-}
 
 void expect_error(const std::string& path, const std::vector<std::string>& fragments, const ModelOptions& mo = {}) {
   try {
@@ -93,14 +48,27 @@ gguf::Value u32(uint64_t x) {
   return v;
 }
 
+// A file whose arch has no sub-norms ("llama") but which carries them would run without
+// them: the loader refuses any tensor the graph would not read, naming it.
+TEST(ModelLoader, RefusesTensorsItWouldIgnore) {
+  const std::string arch = "bitnet-b1.58";
+  expect_error(copy_with(converted_model("tiny-a"), kv_edit([&](gguf::KeyValue& kv) {
+                           if (kv.key == "general.architecture") kv.value = str("llama");
+                           if (kv.key.rfind(arch + ".", 0) == 0) kv.key = "llama." + kv.key.substr(arch.size() + 1);
+                           return true;
+                         }),
+                         "ignored"),
+               {"attn_sub_norm.weight", "tern would ignore it"});
+}
+
 TEST(ModelLoader, RejectsDamagedFiles) {
   const std::string t2 = converted_model("tiny-a");
   const std::string arch = "bitnet-b1.58";
   expect_error(copy_with(t2, kv_edit([](gguf::KeyValue& kv) {
-                                if (kv.key == "general.architecture") kv.value = str("llama");
+                                if (kv.key == "general.architecture") kv.value = str("gpt2");
                                 return true;
                               }), "arch"),
-               {"general.architecture", "not a BitNet"});
+               {"general.architecture", "'gpt2' is not a ternary model"});
   expect_error(copy_with(t2, drop("blk.1.ffn_down.weight"), "missing"), {"blk.1.ffn_down.weight"});
   expect_error(copy_with(t2, kv_edit([&](gguf::KeyValue& kv) {
                                 if (kv.key == arch + ".attention.head_count_kv") kv.value = u32(3);
