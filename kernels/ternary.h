@@ -87,7 +87,10 @@ int8_t t1_get(const TernaryMatrix& w, int64_t row, int64_t col);
 
 // ---- activations --------------------------------------------------------------------
 // Per-token absmax quantization, exactly the reference's float32 semantics:
-//   s = 127.0f / max(absmax, 1e-5f);  q = clamp(round_half_even(x * s), -128, 127)
+//   s = 127.0f * (1.0f / max(absmax, 1e-5f));  q = clamp(round_half_even(x * s), -128, 127)
+// (HF writes 127 / absmax; PyTorch computes it as a reciprocal times 127, two roundings:
+// ../shared/golden/README.md "Erratum". One IEEE division differs in the last bit for ~25%
+// of absmax values, which flips an int8 value only when x * s is within an ulp of a tie.)
 // Writes n int8 values and zero-fills q[n..padded_n). Returns s.
 // Uses the AVX2 version when the CPU has it (bit-identical to the scalar one).
 float quantize_row_i8(const float* x, int64_t n, int64_t padded_n, int8_t* q);

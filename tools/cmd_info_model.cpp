@@ -43,6 +43,12 @@ std::string page_placement(const LoadReport& r) {
   return s;
 }
 
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::optional<InfoSection> model_section(const gguf::File& f) {
   const auto arch = f.get_string_opt(gguf::names::kGeneralArchitecture);
   if (!arch || arch::find_gguf_arch(*arch) == nullptr) return std::nullopt;
@@ -60,16 +66,16 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
   s.rows.emplace_back("family", family_row);
   s.rows.emplace_back("shape", shape);
   s.rows.emplace_back("sub-norms", h.sub_norms ? "yes (before o_proj and down_proj)" : "no");
-  std::string rope = "theta " + std::to_string(h.rope_theta) + ", pairs " + rope_pairing_name(h.rope_pairing);
+  std::string rope = "theta " + num(h.rope_theta) + ", pairs " + rope_pairing_name(h.rope_pairing);
   if (h.rope_llama3) {
-    rope += ", llama3 scaling (factor " + std::to_string(h.rope_llama3->factor) + ", low/high freq factors " +
-            std::to_string(h.rope_llama3->low_freq_factor) + "/" + std::to_string(h.rope_llama3->high_freq_factor) +
-            ", original context " + std::to_string(h.rope_llama3->original_context) + ")";
+    rope += ", llama3 scaling (factor " + num(h.rope_llama3->factor) + ", low/high freq factors " +
+            num(h.rope_llama3->low_freq_factor) + "/" + num(h.rope_llama3->high_freq_factor) + ", original context " +
+            std::to_string(h.rope_llama3->original_context) + ")";
   } else if (h.rope_freqs_tensor) {
     rope += ", frequencies divided by rope_freqs.weight (llama.cpp's llama3 scaling)";
   }
   s.rows.emplace_back("rope", rope);
-  s.rows.emplace_back("rms eps", std::to_string(h.rms_eps));
+  s.rows.emplace_back("rms eps", num(h.rms_eps));
   s.rows.emplace_back("ffn activation", std::string(ffn_activation_name(h.activation)) +
                                             (h.activation_from_file ? " (from the file)" : " (architecture default)"));
   std::string kernel_row = r.kernel + " (" + r.kernel_why + ")";

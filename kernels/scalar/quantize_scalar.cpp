@@ -13,7 +13,9 @@ float quantize_row_i8_scalar(const float* x, int64_t n, int64_t padded_n, int8_t
     const float a = std::fabs(x[i]);
     if (a > absmax) absmax = a;  // NaN never wins (same as the SIMD max operand order)
   }
-  const float s = 127.0f / std::fmax(absmax, 1e-5f);
+  // PyTorch evaluates HF's `127 / absmax` (python scalar / tensor) as
+  // absmax.reciprocal() * 127: two float32 roundings, which tern follows bit for bit.
+  const float s = 127.0f * (1.0f / std::fmax(absmax, 1e-5f));
   for (int64_t i = 0; i < n; ++i) {
     // nearbyint = round half to even in the default rounding mode (torch.round); the
     // clamp comes after rounding and also sends NaN to -128 (fmax returns the non-NaN).

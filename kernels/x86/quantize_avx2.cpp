@@ -26,7 +26,7 @@ float quantize_row_i8_avx2(const float* x, int64_t n, int64_t padded_n, int8_t* 
     const float a = std::fabs(x[i]);
     if (a > absmax) absmax = a;
   }
-  const float s = 127.0f / std::fmax(absmax, 1e-5f);
+  const float s = 127.0f * (1.0f / std::fmax(absmax, 1e-5f));  // PyTorch's form (quantize_scalar.cpp)
 
   const __m256 vs = _mm256_set1_ps(s);
   const __m256 lo = _mm256_set1_ps(-128.0f), hi = _mm256_set1_ps(127.0f);

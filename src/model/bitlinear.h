@@ -17,7 +17,7 @@ namespace tern::model {
 struct QuantizedInput {
   kernels::PreparedActs acts;
   int8_t* q = nullptr;        // capacity n_batch * kp_max
-  float* scale = nullptr;     // capacity n_batch: s = 127 / max(absmax, 1e-5)
+  float* scale = nullptr;     // capacity n_batch: s = 127 * (1 / max(absmax, 1e-5))
 };
 
 // Quantizes n_tokens rows of x (row length k, stride ldx) and prepares them for `kernel`.

@@ -1,4 +1,4 @@
-// Activation quantization: the golden semantics (s = 127/max(absmax, 1e-5),
+// Activation quantization: the golden semantics (s = 127 * (1/max(absmax, 1e-5)), as PyTorch,
 // round half to even, clamp) checked by hand on exact ties, and every SIMD version
 // bit-identical to the scalar one.
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@ namespace {
 float plain_quantize(const std::vector<float>& x, std::vector<int8_t>& q) {
   float absmax = 0.0f;
   for (float v : x) absmax = std::max(absmax, std::fabs(v));
-  const float s = 127.0f / std::max(absmax, 1e-5f);
+  const float s = 127.0f * (1.0f / std::max(absmax, 1e-5f));
   q.resize(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     const float r = std::nearbyint(x[i] * s);
@@ -68,12 +68,44 @@ TEST(KernelQuantize, TiesInsideTheVectorBody) {
 }
 
 TEST(KernelQuantize, ScaleIsDividedNotInverted) {
-  // s = 127 / absmax, then x * s (not x / (absmax / 127)).
+  // s = 127 * (1 / absmax), then x * s (not x / (absmax / 127)).
   const std::vector<float> x = {0.3f, -1.7f, 2.9f};
   std::vector<int8_t> q(3);
   const float s = quantize_row_i8_scalar(x.data(), 3, 3, q.data());
-  EXPECT_EQ(s, 127.0f / 2.9f);
+  EXPECT_EQ(s, 127.0f * (1.0f / 2.9f));
   EXPECT_EQ(int{q[2]}, 127);
+}
+
+// PyTorch computes HF's `127 / absmax` as absmax.reciprocal() * 127 (two roundings); tern
+// follows it. Find an absmax where that differs from one division and a value whose int8
+// code differs between the two forms: every implementation must give PyTorch's.
+TEST(KernelQuantize, ScaleIsPyTorchsReciprocalTimes127) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0.5f, 8.0f);
+  float absmax = 0, s_torch = 0, s_div = 0;
+  for (int i = 0; i < 1000 && s_torch == s_div; ++i) {
+    absmax = u(rng);
+    s_torch = 127.0f * (1.0f / absmax);
+    s_div = 127.0f / absmax;
+  }
+  ASSERT_NE(s_torch, s_div) << "no absmax found where the two forms differ";
+  // A value just at a .5 boundary under one form and not the other.
+  float v = 0;
+  for (int k = 1; k < 120 && v == 0; ++k) {
+    float t = (static_cast<float>(k) + 0.5f) / s_torch;
+    for (int i = 0; i < 8; ++i) t = std::nextafter(t, 0.0f);  // then walk up 16 ulps
+    for (int i = 0; i < 16 && v == 0; ++i, t = std::nextafter(t, 1e9f)) {
+      if (t < absmax && std::nearbyint(t * s_torch) != std::nearbyint(t * s_div)) v = t;
+    }
+  }
+  ASSERT_NE(v, 0.0f) << "no value found whose int8 code depends on the form";
+  const std::vector<float> x = {absmax, v, -v};
+  for (auto [name, fn] : implementations()) {
+    std::vector<int8_t> q(3);
+    EXPECT_EQ(fn(x.data(), 3, 3, q.data()), s_torch) << name;
+    EXPECT_EQ(q[1], static_cast<int8_t>(std::nearbyint(v * s_torch))) << name;
+    EXPECT_EQ(q[2], static_cast<int8_t>(std::nearbyint(-v * s_torch))) << name;
+  }
 }
 
 TEST(KernelQuantize, AllZeroRowClampsAbsmax) {
