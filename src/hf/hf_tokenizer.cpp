@@ -174,12 +174,14 @@ TokenTable build_token_table(const TokenizerJson& tj, const TokenizerConfig& tc,
     set[i] = true;
   };
   for (const auto& [content, id] : tj.vocab) place(id, content, TokenType::Normal, "/model/vocab/" + content);
-  for (const AddedToken& a : tj.added_tokens) {
-    place(a.id, a.content, a.special ? TokenType::Control : TokenType::UserDefined, "/added_tokens");
-  }
+  // llama.cpp's get_vocab_base: an added token is a control token when flagged special or
+  // when it looks like one ("<|...|>", "<pad>", ...), user-defined otherwise.
+  auto added_type = [](const AddedToken& a) {
+    return a.special || token_looks_special(a.content) ? TokenType::Control : TokenType::UserDefined;
+  };
+  for (const AddedToken& a : tj.added_tokens) place(a.id, a.content, added_type(a), "/added_tokens");
   for (const AddedToken& a : tc.added_tokens_decoder) {
-    place(a.id, a.content, a.special ? TokenType::Control : TokenType::UserDefined,
-          "tokenizer_config.json /added_tokens_decoder/" + std::to_string(a.id));
+    place(a.id, a.content, added_type(a), "tokenizer_config.json /added_tokens_decoder/" + std::to_string(a.id));
   }
   std::unordered_map<std::string, uint32_t> by_content;
   for (size_t i = 0; i < n; ++i) {

@@ -8,6 +8,8 @@
 //     against the 60 golden renders of ../shared/chat/cases.jsonl.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "hf/json_util.h"
 #include "tern/chat_template.h"
 #include "tokenizer_convert_util.h"
@@ -54,6 +56,21 @@ TEST(Falcon3Shape, TableAndPreTokenizer) {
   EXPECT_EQ(t.tokens[kFalconVocab - 1], "[PAD" + std::to_string(kFalconVocab - 1) + "]");
   const json tc = json::parse(read_text_file(fixture("tokenizer_config.json")));
   EXPECT_EQ(t.chat_template, tc["chat_template"].get<std::string>());  // verbatim
+}
+
+// llama.cpp types an added token control when it is special or looks special.
+TEST(Falcon3Shape, AddedTokenTypesFollowLlamaCpp) {
+  TempDir tmp;
+  const std::string dir = falcon_folder(tmp, "types", [](json& j) {
+    for (json& a : j["added_tokens"]) a["special"] = false;
+  });
+  fs::remove(dir + "/tokenizer_config.json");  // its added_tokens_decoder says special
+  const TokenTable t = load_token_table(dir, kFalconVocab, ConfigTokenIds{});
+  const auto user = t.tokens.begin() + 1 + (std::find(t.tokens.begin(), t.tokens.end(), "<|system|>") - t.tokens.begin());
+  ASSERT_EQ(*user, "<|user|>");
+  EXPECT_EQ(t.types[static_cast<size_t>(user - t.tokens.begin())], 3);  // "<|...|>" looks special
+  EXPECT_EQ(t.types[11], 3);                                            // <|endoftext|>
+  EXPECT_EQ(t.types[0], 4);                                             // >>TITLE<< does not
 }
 
 tok::Tokenizer falcon_tokenizer(const TempDir& tmp, const std::string& dir) {
