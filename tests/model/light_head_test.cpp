@@ -30,10 +30,11 @@ struct Tally {
   double max_abs = 0, max_bound = 0;
 };
 
-TEST(LightHead, Q8_0AgreementOnGoldenModels) {
+// One golden model's Q8_0 head (the tied embedding or the untied output.weight) against
+// its exact F16 head, both kernel modes: the bound and forced-agreement asserts; returns the tallies.
+void measure_q8_head(const char* name, Tally per[2]) {
   const SessionOptions so = golden_session_options();
-  Tally all[2];
-  for (const char* name : {"tiny-a", "tiny-b", "tiny-a-bf16"}) {
+  {
     auto exact = Model::load(converted_model(name));
     auto light = Model::load(converted_model(name, WeightType::TernT2, EmbdType::Q8_0));
     const model::DenseMatrix& hw = exact->data().w.lm_head;
@@ -46,7 +47,6 @@ TEST(LightHead, Q8_0AgreementOnGoldenModels) {
       model::dense_row(hw, r, w.data() + r * E);
       model::dense_row(lw, r, wl.data() + r * E);
     }
-    Tally per[2];
     for (const auto& seq : golden_json(name)["sequences"]) {
       const auto ids = seq["ids"].get<std::vector<int32_t>>();
       const int64_t n = static_cast<int64_t>(ids.size());
@@ -96,6 +96,16 @@ TEST(LightHead, Q8_0AgreementOnGoldenModels) {
                   name, mi == 0 ? "f32 " : "int8", static_cast<long long>(per[mi].agree),
                   static_cast<long long>(per[mi].total), 100.0 * static_cast<double>(per[mi].agree) / static_cast<double>(per[mi].total),
                   per[mi].max_abs, per[mi].max_bound, static_cast<long long>(per[mi].forced));
+    }
+  }
+}
+
+TEST(LightHead, Q8_0AgreementOnGoldenModels) {
+  Tally all[2];
+  for (const char* name : {"tiny-a", "tiny-b", "tiny-a-bf16"}) {
+    Tally per[2];
+    measure_q8_head(name, per);
+    for (int mi = 0; mi < 2; ++mi) {
       all[mi].agree += per[mi].agree;
       all[mi].total += per[mi].total;
       all[mi].max_abs = std::max(all[mi].max_abs, per[mi].max_abs);
@@ -114,6 +124,19 @@ TEST(LightHead, Q8_0AgreementOnGoldenModels) {
   // Floors (observed just above them; see bench/README.md).
   EXPECT_GE(static_cast<double>(all[0].agree), 0.97 * static_cast<double>(all[0].total));
   EXPECT_GE(static_cast<double>(all[1].agree), 0.95 * static_cast<double>(all[1].total));
+}
+
+// The untied lm_head (llama158-a's output.weight) takes --embd-type like the tied one: its
+// Q8_0 form stays within the rounding bound at every logit, and keeps top-1 wherever the
+// gap exceeds the bound.
+TEST(LightHead, UntiedHeadQ8_0WithinTheRoundingBound) {
+  auto light = Model::load(converted_model("llama158-a", WeightType::TernT2, EmbdType::Q8_0));
+  EXPECT_EQ(light->report().lm_head, "output.weight");
+  EXPECT_EQ(light->report().lm_head_type, "Q8_0");
+  EXPECT_EQ(light->report().embedding_type, "Q8_0");
+  Tally per[2];
+  measure_q8_head("llama158-a", per);
+  EXPECT_GT(per[0].total, 0);
 }
 
 }  // namespace
