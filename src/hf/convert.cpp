@@ -24,6 +24,7 @@
 #include "hf/safetensors.h"
 #include "hf/ternary_encode.h"
 #include "hf/ternary_source.h"
+#include "hf/token_table_gguf.h"
 #include "tern/error.h"
 
 namespace tern {
@@ -102,7 +103,7 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
   p.config = hf::load_model_config(opt.input_dir);
   const hf::ModelConfig& c = p.config;
   (void)hf::load_generation_config(opt.input_dir);  // validated; GGUF keeps the tokenizer's ids
-  p.tokens = hf::load_token_table(opt.input_dir, c.vocab_size, c.bos_token_id, c.eos_token_id);
+  p.tokens = hf::load_token_table(opt.input_dir, c.vocab_size, hf::ConfigTokenIds{c.bos_token_id, c.eos_token_id, c.pad_token_id});
   ckpt = hf::Checkpoint::open(opt.input_dir);
   std::string model_name = fs::path(opt.input_dir).filename().string();
   if (model_name.empty()) model_name = fs::path(opt.input_dir).parent_path().filename().string();
@@ -211,19 +212,7 @@ Plan make_plan(const ConvertOptions& opt, hf::Checkpoint& ckpt) {
 
 void write_metadata(gguf::Writer& w, const Plan& p) {
   arch::write_model_metadata(w, p.model);
-  const hf::TokenTable& t = p.tokens;
-  w.set_string(names::kTokModel, t.model);
-  w.set_string(names::kTokPre, t.pre);
-  w.set_string_array(names::kTokTokens, t.tokens);
-  w.set_i32_array(names::kTokTokenType, t.types);
-  w.set_string_array(names::kTokMerges, t.merges);
-  if (t.bos) w.set_u32(names::kTokBos, *t.bos);
-  if (t.eos) w.set_u32(names::kTokEos, *t.eos);
-  if (t.eot) w.set_u32(names::kTokEot, *t.eot);
-  if (t.pad) w.set_u32(names::kTokPad, *t.pad);
-  if (t.unk) w.set_u32(names::kTokUnk, *t.unk);
-  w.set_bool(names::kTokAddBos, t.add_bos);
-  if (t.chat_template) w.set_string(names::kChatTemplate, *t.chat_template);
+  hf::write_token_table(w, p.tokens);
 }
 
 // The "llama" GGUF arch is run by the peers with adjacent-pair (NORM) RoPE, so their

@@ -126,6 +126,7 @@ ModelConfig parse_model_config(std::string_view text, const std::string& file) {
     auto ids = read_id_list(*v);
     if (!ids.empty()) c.eos_token_id = ids[0];
   }
+  if (auto v = at.find("pad_token_id")) c.pad_token_id = v->as_int(0, kMaxDim);
   if (auto v = at.find("torch_dtype")) c.torch_dtype = v->as_string();
 
   const auto q = at.find("quantization_config");

@@ -48,6 +48,7 @@ struct ModelConfig {
   bool tie_word_embeddings = false;  // the default of BitNetConfig and LlamaConfig
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;  // the first one if config.json lists several
+  std::optional<int64_t> pad_token_id;  // 1bitLLM: 32000
   std::optional<QuantizationConfig> quantization;
   std::string torch_dtype;
 
