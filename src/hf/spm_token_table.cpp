@@ -32,7 +32,7 @@ bool starts_ends(std::string_view s, std::string_view a, std::string_view b) {
 
 class Table {
  public:
-  Table(int64_t n_vocab) : n_(static_cast<size_t>(n_vocab)) {
+  explicit Table(int64_t n_vocab) : n_(static_cast<size_t>(n_vocab)) {
     t_.tokens.resize(n_);
     t_.scores.assign(n_, kUnsetScore);
     t_.types.assign(n_, static_cast<int32_t>(TokenType::Unused));
