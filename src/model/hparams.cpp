@@ -93,6 +93,16 @@ ModelHParams read_hparams(const gguf::File& f, const ModelOptions& options) {
   }
   if (options.activation) hp.activation = *options.activation;
 
+  // llama.cpp's own RoPE scaling keys: only "none" or LINEAR by 1 (what its converters write
+  // on every "bitnet" file) leave the frequencies alone; anything else tern would ignore.
+  const std::string scaling_type = std::string(f.get_string_opt(key("rope.scaling.type")).value_or("linear"));
+  const double scaling_factor = f.get_float_opt(key("rope.scaling.factor")).value_or(
+      f.get_float_opt(key("rope.scale_linear")).value_or(1.0));
+  if (scaling_type != "none" && !(scaling_type == "linear" && (scaling_factor == 1.0 || scaling_factor == 0.0))) {
+    f.fail(key("rope.scaling.type"), "RoPE scaling '" + scaling_type + "' with factor " + std::to_string(scaling_factor) +
+                                         " is not supported (tern runs llama3 scaling from tern.rope.llama3.* or rope_freqs.weight)");
+  }
+
   // llama3 RoPE scaling: tern's exact keys (all four or none); else llama.cpp's
   // rope_freqs.weight divisors, read by bind_weights.
   auto l3 = [&](const char* k) { return f.get_float_opt(k); };

@@ -48,6 +48,30 @@ gguf::Value u32(uint64_t x) {
   return v;
 }
 
+gguf::Value f32v(double x) {
+  gguf::Value v;
+  v.type = gguf::ValueType::F32;
+  v.f = x;
+  return v;
+}
+
+// llama.cpp's converters write <arch>.rope.scaling.type = "linear", factor 1 on every
+// "bitnet" file (a no-op, accepted); any real scaling in those keys tern would not apply.
+TEST(ModelLoader, RopeScalingKeysTernWouldIgnoreAreRefused) {
+  const std::string src = converted_model("tiny-a");
+  Edit noop;
+  noop.add = {{"bitnet-b1.58.rope.scaling.type", str("linear")}, {"bitnet-b1.58.rope.scaling.factor", f32v(1.0)}};
+  const std::string ok = copy_with(src, noop, "rope-noop");
+  EXPECT_NO_THROW(Model::load(ok));
+  std::filesystem::remove(ok);
+  Edit yarn;
+  yarn.add = {{"bitnet-b1.58.rope.scaling.type", str("yarn")}};
+  expect_error(copy_with(src, yarn, "rope-yarn"), {"bitnet-b1.58.rope.scaling.type", "'yarn'"});
+  Edit linear4;
+  linear4.add = {{"bitnet-b1.58.rope.scaling.factor", f32v(4.0)}};
+  expect_error(copy_with(src, linear4, "rope-linear4"), {"rope.scaling.type", "'linear' with factor 4"});
+}
+
 // A file whose arch has no sub-norms ("llama") but which carries them would run without
 // them: the loader refuses any tensor the graph would not read, naming it.
 TEST(ModelLoader, RefusesTensorsItWouldIgnore) {
