@@ -62,7 +62,6 @@ SessionState::SessionState(const ModelData& model, const SessionOptions& o)
   kernels::rope_tables(hp.head_dim, model.rope_inv_freq.data(), n_ctx, rope_cos.data(), rope_sin.data());
 
   allocate_scratch(hp, n_batch);
-  scores.resize(static_cast<size_t>(pool.size()) * static_cast<size_t>(n_ctx));
   logits.resize(static_cast<size_t>(hp.n_vocab));
 }
 
@@ -84,7 +83,7 @@ uint64_t Session::kv_bytes() const { return state_->k_cache.size + state_->v_cac
 uint64_t Session::scratch_bytes() const {
   const model::SessionState& s = *state_;
   uint64_t f = s.x.size() + s.xn.size() + s.q.size() + s.k.size() + s.v.size() + s.att.size() + s.proj.size() +
-               s.gate.size() + s.up.size() + s.y.size() + s.act_scale.size() + s.scores.size() + s.logits.size() +
+               s.gate.size() + s.up.size() + s.y.size() + s.act_scale.size() + s.logits.size() +
                s.rope_cos.size() + s.rope_sin.size();
   return f * 4 + s.q8.size;
 }

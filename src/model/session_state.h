@@ -1,6 +1,6 @@
 // Everything a Session owns, allocated once in the constructor (llama2.c's RunState):
 // the KV cache, RoPE tables, per-batch scratch, the thread pool. The per-batch scratch is
-// its own struct (ForwardScratch) so that a BatchDecoder (src/model/batch_state.h) can own
+// its own struct (ForwardScratch) so that a BatchDecoder (src/model/batch.cpp) can own
 // one shared by the rows of several sessions.
 #pragma once
 
@@ -51,7 +51,6 @@ struct SessionState : ForwardScratch {
   // RoPE: rows of width head_dim per position p (float32, as HF: [cos a, cos a]).
   std::vector<float> rope_cos, rope_sin;
 
-  std::vector<float> scores;  // attention scores, n_ctx per thread
   std::vector<float> logits;  // [n_vocab] (grows for eval_all)
 
   int64_t n_past = 0;
