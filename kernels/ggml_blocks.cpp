@@ -1,4 +1,4 @@
-// Scalar decoders of ggml's Q8_0 / Q4_0 / Q6_K blocks (ggml_blocks.h). Each weight is one
+// Scalar decoders of ggml's Q8_0 / Q4_0 / Q6_K / Q4_K / IQ4_NL blocks (ggml_blocks.h). Each weight is one
 // or two float32 products in a fixed order, so the converter's round-trip statistics and the
 // model's dense rows see the same floats.
 #include "kernels/ggml_blocks.h"
@@ -9,6 +9,19 @@ namespace tern::kernels {
 namespace {
 
 float load_f16_le(const uint8_t* p) { return f16_to_f32(static_cast<uint16_t>(p[0] | (p[1] << 8))); }
+
+// Q4_K sub-block j's 6-bit scale and min (ggml's get_scale_min_k4): sub-blocks 0..3 keep
+// theirs in the low 6 bits of bytes j and j+4; sub-blocks 4..7 split theirs into a low
+// nibble of byte j+4 and the top two bits of bytes j-4 (scale) and j (min).
+void q4_k_scale_min(int j, const uint8_t* q, int* sc, int* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
 
 }  // namespace
 
@@ -58,6 +71,41 @@ void dequantize_q6_k(const uint8_t* blocks, int64_t n, float* out) {
       ql += 64;
       qh += 32;
       sc += 8;
+    }
+  }
+}
+
+void dequantize_q4_k(const uint8_t* blocks, int64_t n, float* out) {
+  for (int64_t b = 0; b < n / kQ4_KBlockElems; ++b) {
+    const uint8_t* blk = blocks + b * kQ4_KBlockBytes;
+    const float d = load_f16_le(blk);
+    const float dmin = load_f16_le(blk + 2);
+    const uint8_t* scales = blk + 4;
+    const uint8_t* q = blk + 16;
+    float* y = out + b * kQ4_KBlockElems;
+    // Four 64-weight chunks; each is two sub-blocks sharing 32 code bytes (low, high nibble).
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      int sc = 0, m = 0;
+      q4_k_scale_min(2 * chunk, scales, &sc, &m);
+      const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(m);
+      q4_k_scale_min(2 * chunk + 1, scales, &sc, &m);
+      const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(m);
+      for (int l = 0; l < 32; ++l) y[l] = d1 * static_cast<float>(q[l] & 0xF) - m1;
+      for (int l = 0; l < 32; ++l) y[32 + l] = d2 * static_cast<float>(q[l] >> 4) - m2;
+      y += 64;
+      q += 32;
+    }
+  }
+}
+
+void dequantize_iq4_nl(const uint8_t* blocks, int64_t n, float* out) {
+  for (int64_t b = 0; b < n / kIQ4_NLBlockElems; ++b) {
+    const uint8_t* blk = blocks + b * kIQ4_NLBlockBytes;
+    const float d = load_f16_le(blk);
+    float* y = out + b * kIQ4_NLBlockElems;
+    for (int i = 0; i < 16; ++i) {
+      y[i] = d * static_cast<float>(kIq4nlValues[blk[2 + i] & 0x0F]);
+      y[i + 16] = d * static_cast<float>(kIq4nlValues[blk[2 + i] >> 4]);
     }
   }
 }

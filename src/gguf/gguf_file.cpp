@@ -74,7 +74,7 @@ uint64_t min_encoded_size(uint32_t t) {
   return 0;
 }
 
-constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name len, 1 char, n_dims, 1 dim, type, offset
+constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 4 + 8;  // name len, 1 char, n_dims, no dim (a scalar), type, offset
 constexpr uint64_t kMinKeyValueBytes = 8 + 1 + 4 + 1;            // key len, 1 char, type, 1-byte value
 constexpr uint64_t kMaxNameLength = 65535;                       // GGUF spec limit for keys
 constexpr uint64_t kMaxAlignment = uint64_t{1} << 30;            // far above any real use (32..4096)
@@ -291,11 +291,15 @@ class Parser {
       field = "tensor '" + std::string(name) + "'";
       if (!seen.insert(name).second) f_.fail(field, "duplicate tensor name");
       const uint32_t n_dims = read<uint32_t>(field, "n_dims");
-      if (n_dims < 1 || n_dims > 4) f_.fail(field, "n_dims " + std::to_string(n_dims) + " is not in 1..4");
+      if (n_dims > 4) f_.fail(field, "n_dims " + std::to_string(n_dims) + " is not in 0..4");
       TensorInfo info;
       info.name = std::string(name);
       info.dims.resize(n_dims);
       for (uint32_t d = 0; d < n_dims; ++d) info.dims[d] = read<uint64_t>(field, "a dimension");
+      // n_dims 0 is a scalar: ggml's gguf reader sets every dimension it does not read to 1,
+      // so a 0-d tensor has ne = [1, 1, 1, 1] (ik_llama.cpp's converter writes its per-tensor
+      // `.scale` values this way). Keep it as the one-element vector ggml sees.
+      if (n_dims == 0) info.dims.push_back(1);
       const uint32_t type = read<uint32_t>(field, "the tensor type");
       info.offset = read<uint64_t>(field, "the data offset");
       if (!type_traits(type)) f_.fail(field, "unknown tensor type " + std::to_string(type));

@@ -6,8 +6,9 @@
 // string lengths the file cannot hold, unknown value / element / tensor types, arrays nested
 // deeper than kMaxArrayDepth or with more than kMaxArrayElements elements in total, bool bytes
 // other than 0/1, empty or duplicate keys and tensor names, a general.alignment that is not a
-// non-zero power of two (at most 2^30), n_dims outside 1..4, zero dims, element counts over 2^63-1, offsets
-// not aligned, tensor data outside the data section, overlapping tensors.
+// non-zero power of two (at most 2^30), n_dims over 4 (0 is a scalar, read as [1] like
+// ggml), zero dims, element counts over 2^63-1, offsets not aligned, tensor data outside the
+// data section, overlapping tensors.
 #pragma once
 
 #include <cstdint>

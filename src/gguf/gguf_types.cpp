@@ -11,13 +11,15 @@ namespace tern::gguf {
 
 namespace {
 
-constexpr std::array<TypeTraits, 13> kTypes = {{
-    //  type                 name       elems bytes trailer             pads   loadable
+constexpr std::array<TypeTraits, 16> kTypes = {{
+    //  type                 name       elems bytes trailer             pads   loadable  row meta
     {TensorType::F32, "F32", 1, 4, 0, false, true},
     {TensorType::F16, "F16", 1, 2, 0, false, true},
     {TensorType::Q4_0, "Q4_0", 32, 18, 0, false, true},
     {TensorType::Q8_0, "Q8_0", 32, 34, 0, false, true},
+    {TensorType::Q4_K, "Q4_K", 256, 144, 0, false, true},
     {TensorType::Q6_K, "Q6_K", 256, 210, 0, false, true},
+    {TensorType::IQ4_NL, "IQ4_NL", 32, 18, 0, false, true},
     {TensorType::BF16, "BF16", 1, 2, 0, false, true},
     {TensorType::TQ1_0, "TQ1_0", 256, 54, 0, false, true},
     {TensorType::TQ2_0, "TQ2_0", 256, 66, 0, false, true},
@@ -25,6 +27,7 @@ constexpr std::array<TypeTraits, 13> kTypes = {{
     // TL1 follows ggml_nbytes' I2_S rule (n/4 + 32); TL2 has its own formula (tl2_nbytes).
     {TensorType::TL1, "TL1", 128, 32, kScaleTrailerBytes, false, false},
     {TensorType::TL2, "TL2", 1, 1, kScaleTrailerBytes, false, false},
+    {TensorType::IQ2_BN, "IQ2_BN", 64, 16, 0, false, true, 4},
     {TensorType::TERN_T2, "TERN_T2", 128, 32, kScaleTrailerBytes, true, true},
     {TensorType::TERN_T1, "TERN_T1", 160, 32, kScaleTrailerBytes, true, true},
 }};
@@ -107,7 +110,8 @@ uint64_t tensor_nbytes(TensorType type, std::span<const uint64_t> dims, const st
     }
     blocks_per_row = ne0 / traits->block_elems;
   }
-  const uint64_t body = mul(mul(blocks_per_row, traits->block_bytes, what), rows, what);
+  const uint64_t row_bytes = add(mul(blocks_per_row, traits->block_bytes, what), traits->row_meta_bytes, what);
+  const uint64_t body = mul(row_bytes, rows, what);
   return add(body, traits->trailer_bytes, what);
 }
 

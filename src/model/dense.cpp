@@ -1,7 +1,9 @@
 // The lm_head is more than half of what decode reads per token (128256 x 2560 F16 on the
 // 2B4T shape): F16 and BF16 heads go through the kernels' head GEMM (AVX2+F16C where the CPU
 // has it), Q8_0 heads through the kernels' Q8_0 head (kernels/q8_head.h, in kQ8HeadMode);
-// Q6_K and Q4_0 decode a row at a time and dot it in plain C++.
+// Q6_K, Q4_K, Q4_0 and IQ4_NL decode a row at a time and dot it in plain C++ (the peers'
+// default embedding types of TQ / IQ2_BN files; llama.cpp writes Q4_K token_embd + Q6_K
+// output, ik_llama.cpp IQ4_NL token_embd + Q6_K output).
 #include "model/dense.h"
 
 #include <cstring>
@@ -23,6 +25,7 @@ bool is_dense_type(TensorType type) {
   switch (type) {
     case TensorType::F32: case TensorType::F16: case TensorType::BF16:
     case TensorType::Q8_0: case TensorType::Q4_0: case TensorType::Q6_K:
+    case TensorType::Q4_K: case TensorType::IQ4_NL:
       return true;
     default:
       return false;
@@ -37,6 +40,8 @@ uint64_t dense_row_bytes(TensorType type, int64_t cols) {
     case TensorType::Q8_0: return n / 32 * 34;
     case TensorType::Q4_0: return n / 32 * 18;
     case TensorType::Q6_K: return n / 256 * 210;
+    case TensorType::Q4_K: return n / 256 * 144;
+    case TensorType::IQ4_NL: return n / 32 * 18;
     default: throw Error(std::string("dense_row_bytes: unsupported type ") + gguf::type_name(type));
   }
 }
@@ -66,6 +71,12 @@ void dense_row(const DenseMatrix& m, int64_t row, float* out) {
       return;
     case TensorType::Q6_K:
       kernels::dequantize_q6_k(p, n, out);
+      return;
+    case TensorType::Q4_K:
+      kernels::dequantize_q4_k(p, n, out);
+      return;
+    case TensorType::IQ4_NL:
+      kernels::dequantize_iq4_nl(p, n, out);
       return;
     default:
       throw Error(std::string("dense_row: unsupported type ") + gguf::type_name(m.type));
@@ -136,6 +147,12 @@ std::string head_accuracy_note(const std::string& lm_head_type) {
     return "approximate: top-1 as the exact F16 head at 494/514 golden positions (96.1%), max |logit change| 5.94";
   if (lm_head_type == "Q4_0")
     return "approximate: top-1 as the exact F16 head at 436/514 golden positions (84.8%), max |logit change| 2.55";
+  // The peers' default token_embd types; no peer writes them as a head, and their agreement
+  // with an exact head has not been measured.
+  if (lm_head_type == "Q4_K")
+    return "approximate: lossy 4-bit blocks (4.5 bits per weight); agreement with an exact head not measured";
+  if (lm_head_type == "IQ4_NL")
+    return "approximate: lossy 4-bit non-linear table (4.5 bits per weight); agreement with an exact head not measured";
   return {};
 }
 

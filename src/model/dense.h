@@ -1,7 +1,7 @@
 // Full-precision matrices of the model: the token embedding (one row per token id) and the
 // lm_head (logits = h . row for every vocabulary row). F32, F16 and BF16 are exact (the
-// golden semantics keep the lm_head unquantized); Q8_0, Q6_K and Q4_0 are accepted for smaller,
-// approximate heads.
+// golden semantics keep the lm_head unquantized); Q8_0, Q6_K, Q4_0 (tern's light heads) and
+// Q4_K, IQ4_NL (the peers' default token_embd types) are accepted as approximate matrices.
 #pragma once
 
 #include <cstdint>

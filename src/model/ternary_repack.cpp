@@ -1,7 +1,9 @@
 #include "model/ternary_repack.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -14,7 +16,8 @@ namespace tern::model {
 using gguf::TensorType;
 
 bool is_foreign_ternary(TensorType type) {
-  return type == TensorType::I2_S || type == TensorType::TQ2_0 || type == TensorType::TQ1_0;
+  return type == TensorType::I2_S || type == TensorType::TQ2_0 || type == TensorType::TQ1_0 ||
+         type == TensorType::IQ2_BN;
 }
 
 float weight_scale_from_f32_scale(float scale) {
@@ -183,6 +186,91 @@ float repack_tq1(const gguf::TensorInfo& t, uint8_t* dst, const std::string& fil
   return weight_scale_from_f16_scale(scale);
 }
 
+// A float with enough digits to tell any two apart (error messages).
+std::string exact(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+  return buf;
+}
+
+constexpr int64_t kIq2bnBlockElems = 64;
+constexpr int64_t kIq2bnBlockBytes = 16;
+
+// True when every code of an IQ2_BN row's blocks is 1 (trit 0).
+bool iq2bn_row_is_zero(const uint8_t* codes, int64_t n_bytes) {
+  for (int64_t i = 0; i < n_bytes; ++i)
+    if (codes[i] != kZeroCodes) return false;
+  return true;
+}
+
+float repack_iq2bn(const gguf::TensorInfo& t, uint8_t* dst, const std::string& file) {
+  const int64_t k = static_cast<int64_t>(t.dims[0]);
+  const int64_t rows = static_cast<int64_t>(t.rows());
+  if (k % kIq2bnBlockElems != 0) fail(file, t, "IQ2_BN row length must be a multiple of 64");
+  const int64_t code_bytes = k / kIq2bnBlockElems * kIq2bnBlockBytes;
+  const int64_t src_row_bytes = 4 + code_bytes;  // ggml_row_size: row meta, then the blocks
+  if (t.nbytes < static_cast<uint64_t>(rows) * static_cast<uint64_t>(src_row_bytes)) fail(file, t, "IQ2_BN data is too short");
+  auto row_scale = [&](int64_t r) {
+    float d;
+    std::memcpy(&d, t.data + r * src_row_bytes, sizeof d);
+    return d;
+  };
+  // ik's quantizer writes each row's max |w| as its scale. tern's BitLinear has one scale per
+  // tensor, so every row that holds a non-zero weight must carry the same one. A row with
+  // scale 0 is zero whatever its codes say (ik writes code +1 everywhere for an all-zero row).
+  float common = 0.0f;
+  int64_t common_row = -1;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float d = row_scale(r);
+    if (!std::isfinite(d) || d < 0.0f) {
+      fail(file, t, "row " + std::to_string(r) + " has scale " + exact(d) + ", not a finite non-negative number");
+    }
+    if (d == 0.0f || iq2bn_row_is_zero(t.data + r * src_row_bytes + 4, code_bytes)) continue;
+    if (common_row < 0) {
+      common = d;
+      common_row = r;
+    } else if (d != common) {
+      fail(file, t, "row " + std::to_string(r) + " has scale " + exact(d) + " but row " + std::to_string(common_row) +
+                        " has " + exact(common) + ": tern needs one scale per tensor");
+    }
+  }
+  // Decode a few rows at a time into trits (code - 1) and pack them with the kernels' packer:
+  // IQ2_BN interleaves by 16 within 64 elements, TERN_T2 by 32 within 128.
+  constexpr int64_t kChunk = 64;
+  constexpr int64_t kStride = kIq2bnBlockElems / 4;
+  std::vector<int8_t> trits(static_cast<size_t>(kChunk * k));
+  const int64_t dst_row_bytes = kernels::t2_row_bytes(k);
+  for (int64_t r0 = 0; r0 < rows; r0 += kChunk) {
+    const int64_t n = std::min(kChunk, rows - r0);
+    for (int64_t r = 0; r < n; ++r) {
+      const uint8_t* src = t.data + (r0 + r) * src_row_bytes;
+      int8_t* out = trits.data() + r * k;
+      if (row_scale(r0 + r) == 0.0f) {
+        std::memset(out, 0, static_cast<size_t>(k));
+        continue;
+      }
+      const uint8_t* codes = src + 4;
+      for (int64_t b = 0; b < k / kIq2bnBlockElems; ++b) {
+        const uint8_t* blk = codes + b * kIq2bnBlockBytes;
+        int8_t* y = out + b * kIq2bnBlockElems;
+        for (int64_t j = 0; j < kStride; ++j) {
+          for (int s = 0; s < 4; ++s) {
+            const int code = (blk[j] >> (2 * s)) & 3;
+            if (code == 3) {
+              fail(file, t, "invalid ternary code 3 in row " + std::to_string(r0 + r) + " at element " +
+                                std::to_string(b * kIq2bnBlockElems + j + s * kStride));
+            }
+            y[j + s * kStride] = static_cast<int8_t>(code - 1);
+          }
+        }
+      }
+    }
+    const std::vector<uint8_t> packed = kernels::pack_t2(trits.data(), n, k);
+    std::memcpy(dst + r0 * dst_row_bytes, packed.data(), packed.size());
+  }
+  return weight_scale_from_f32_scale(common);
+}
+
 }  // namespace
 
 float repack_to_t2(const gguf::TensorInfo& t, uint8_t* dst, const std::string& file) {
@@ -191,6 +279,7 @@ float repack_to_t2(const gguf::TensorInfo& t, uint8_t* dst, const std::string& f
     case TensorType::I2_S: return repack_i2s(t, dst, file);
     case TensorType::TQ2_0: return repack_tq2(t, dst, file);
     case TensorType::TQ1_0: return repack_tq1(t, dst, file);
+    case TensorType::IQ2_BN: return repack_iq2bn(t, dst, file);
     default: fail(file, t, std::string("type ") + gguf::type_name(t.type) + " is not a foreign ternary type");
   }
 }

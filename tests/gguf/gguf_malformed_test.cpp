@@ -129,9 +129,12 @@ const std::vector<Case>& cases() {
          return truncated(f.encode(), header + 8 + 50);  // half of the name's bytes
        }, "tensor #0", "truncated: the tensor name length 100"},
       {"empty_tensor_name", [] { return with_b({"", {4}, kF32, 64}).encode(); }, "tensor #1", "empty tensor name"},
-      {"n_dims_0", [] { return with_b({"b", {}, kF32, 64}).encode(); }, "tensor 'b'", "n_dims 0 is not in 1..4"},
+      // n_dims 0 is a scalar ([1], as ggml reads it): fine for F32 (gguf_scalar_tensor_test.cpp),
+      // but one element is not a whole Q8_0 block.
+      {"scalar_of_block_type", [] { return with_b({"b", {}, kQ8_0, 64}).encode(); }, "tensor 'b'",
+       "row length 1 is not a multiple of Q8_0's block of 32"},
       {"n_dims_5", [] { return with_b({"b", {1, 1, 1, 1, 4}, kF32, 64}).encode(); }, "tensor 'b'",
-       "n_dims 5 is not in 1..4"},
+       "n_dims 5 is not in 0..4"},
       {"dim_zero", [] { return with_b({"b", {4, 0}, kF32, 64}).encode(); }, "tensor 'b'", "dimension 1 is 0"},
       {"dims_overflow", [] { return with_b({"b", {uint64_t{1} << 32, uint64_t{1} << 32}, kF32, 64}).encode(); },
        "tensor 'b'", "element count overflows"},

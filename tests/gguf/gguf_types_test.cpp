@@ -53,6 +53,24 @@ TEST(TypeSizes, BlockTypes) {
   EXPECT_EQ(nbytes(TensorType::TQ2_0, {2560, 640}), 10u * 66 * 640);
 }
 
+// The peers' default embedding types and ik_llama.cpp's ternary type (ggml-common.h block
+// structs of llama.cpp 0253fb21f and ik_llama.cpp 8337e4cd; ik's ggml_row_size adds the
+// type's row_meta_size, 4 bytes for IQ2_BN).
+TEST(TypeTable, PeerEmbeddingTypesAndIq2Bn) {
+  EXPECT_EQ(type_traits(12u)->type, TensorType::Q4_K);
+  EXPECT_EQ(type_traits(20u)->type, TensorType::IQ4_NL);
+  EXPECT_EQ(type_traits(135u)->type, TensorType::IQ2_BN);
+  for (uint32_t id : {12u, 20u, 135u}) EXPECT_EQ(type_from_name(type_name(type_traits(id)->type)), type_traits(id)->type);
+  EXPECT_EQ(nbytes(TensorType::Q4_K, {512, 3}), 2u * 144 * 3);
+  EXPECT_EQ(nbytes(TensorType::IQ4_NL, {64, 2}), 2u * 18 * 2);
+  EXPECT_EQ(nbytes(TensorType::IQ2_BN, {256, 3}), 3u * (4 + 64));
+  EXPECT_EQ(nbytes(TensorType::IQ2_BN, {640, 256}), 256u * (4 + 160));  // llama158-rope-a ffn_down
+  EXPECT_EQ(nbytes(TensorType::IQ2_BN, {64, 1, 2}), 2u * (4 + 16));
+  EXPECT_THROW(nbytes(TensorType::IQ2_BN, {96, 2}), tern::Error);
+  EXPECT_THROW(nbytes(TensorType::Q4_K, {128, 2}), tern::Error);
+  EXPECT_THROW(nbytes(TensorType::IQ4_NL, {48, 2}), tern::Error);
+}
+
 TEST(TypeSizes, BitnetCppI2S) {
   // ggml_nbytes special case: n_elements / 4 + 32.
   EXPECT_EQ(nbytes(TensorType::I2_S, {2560, 6912}), 2560ull * 6912 / 4 + 32);
