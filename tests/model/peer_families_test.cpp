@@ -2,19 +2,23 @@
 // bitnet.cpp, llama.cpp and ik_llama.cpp from ../shared/golden with their own converters and
 // quantizers; how: tests/fixtures/peers/README.md) run in tern.
 //
-// What each file can be held to is derived from what it stores. tern writes the same types,
-// so for each peer file tern converts the golden checkpoint into a "twin" with the same
-// ternary type and the same embedding / head types (and, where the peer's converter dropped
-// something, the same omission). The twin carries the same numbers, so tern on the peer file
-// must equal tern on the twin to float noise (the only differences are bytes that carry no
-// value: I2_S's unused trailer, tensor order, metadata). The twin's own distance to the
-// golden logits is then what the storage explains: where it is the exact storage (I2_S, F16
+// What each file can be held to is derived from what it stores. For each peer file tern
+// converts the golden checkpoint into a "twin" whose ternary weights carry the same scale
+// storage (I2_S and IQ2_BN: an exact f32 of 1/weight_scale; TQ1_0/TQ2_0: f16 per block) and,
+// where the peer's converter dropped something, the same omission; the peer's embedding and
+// lm_head tables are spliced in unchanged where tern does not write their type (Q4_K,
+// IQ4_NL; their decoding is tested against the peers' dequantizers in test_kernels). The
+// twin then holds the same numbers, derived by tern from the checkpoint, so tern on the
+// peer file must equal tern on the twin to float noise. The twin's distance to the golden
+// logits is what the storage explains: where the storage is exact (I2_S/IQ2_BN scales, F16
 // tables), the peer file meets the golden short tier and the greedy continuation exactly.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
 #include "golden_fixture.h"
 #include "tern/error.h"
 
@@ -99,6 +103,28 @@ std::string twin(const std::string& golden, WeightType wt, EmbdType et, bool dro
   return o.output_path;
 }
 
+// `twin` with the peer file's token_embd / output tensors where their types differ.
+std::string splice_tables(const std::string& twin_path, const std::string& peer_path) {
+  const gguf::File tw = gguf::File::open(twin_path), peer = gguf::File::open(peer_path);
+  auto pick = [&](const gguf::TensorInfo& t) -> const gguf::TensorInfo& {
+    const bool table = t.name == "token_embd.weight" || t.name == "output.weight";
+    const gguf::TensorInfo* p = table ? peer.find_tensor(t.name) : nullptr;
+    return p != nullptr && p->type != t.type ? *p : t;
+  };
+  const std::string out = twin_path + ".spliced.gguf";
+  gguf::Writer w(out, tw.alignment());
+  for (const gguf::KeyValue& kv : tw.metadata()) {
+    if (kv.key != "general.alignment") w.set_value(kv.key, kv.value);
+  }
+  for (const gguf::TensorInfo& t : tw.tensors()) w.add_tensor(t.name, pick(t).type, pick(t).dims);
+  for (const gguf::TensorInfo& t : tw.tensors()) {
+    const gguf::TensorInfo& src = pick(t);
+    w.write_tensor_data(t.name, std::span<const uint8_t>(src.data, src.nbytes));
+  }
+  w.finish();
+  return out;
+}
+
 struct PeerFile {
   const char* golden;
   const char* file;
@@ -115,13 +141,16 @@ TEST_P(PeerFamilyFile, EqualsItsTwinAndTheGoldenWhereStorageIsExact) {
   const std::string path = fixture(p.golden, p.file).string();
   ASSERT_TRUE(fs::exists(path)) << path;
   const Logits peer = run(path, p.golden);
-  const Logits tw = run(twin(p.golden, p.twin_type, p.twin_embd, p.drops_rope_scaling), p.golden);
+  const std::string twin_path =
+      splice_tables(twin(p.golden, p.twin_type, p.twin_embd, p.drops_rope_scaling), path);
+  const Logits tw = run(twin_path, p.golden);
   const Logits gold = golden_logits(p.golden);
   const double d_twin = short_diff(peer, tw, p.golden);
   const double d_twin_gold = short_diff(tw, gold, p.golden);
   const double d_gold = short_diff(peer, gold, p.golden);
   int greedy_same = 0;
   while (greedy_same < 32 && peer.greedy[greedy_same] == gold.greedy[greedy_same]) ++greedy_same;
+  fs::remove(twin_path);
   std::printf("  %-40s vs twin %.3g | twin vs golden %.3g | vs golden %.3g | greedy %d/32 golden ids\n", p.file, d_twin,
               d_twin_gold, d_gold, greedy_same);
   EXPECT_LE(d_twin, 1e-5) << "the peer file and tern's twin hold the same numbers";
@@ -135,9 +164,13 @@ TEST_P(PeerFamilyFile, EqualsItsTwinAndTheGoldenWhereStorageIsExact) {
 const PeerFile kPeerFiles[] = {
     {"llama158-a", "llama158-a-i2_s.gguf", WeightType::I2_S, EmbdType::F16, false, true},
     {"llama158-a", "llama158-a-tq2_0-embf16.gguf", WeightType::TQ2_0, EmbdType::F16, false, false},
+    {"llama158-a", "llama158-a-tq2_0.gguf", WeightType::TQ2_0, EmbdType::F16, false, false},   // Q4_K / Q6_K tables
+    {"llama158-a", "llama158-a-iq2_bn.gguf", WeightType::I2_S, EmbdType::F16, false, false},   // IQ4_NL / Q6_K tables
+    {"llama158-rope-a", "llama158-rope-a-iq2_bn.gguf", WeightType::I2_S, EmbdType::F16, false, false},  // Q6_K table
     {"llama158-rope-a", "llama158-rope-a-i2_s.gguf", WeightType::I2_S, EmbdType::F16, true, true},
     {"bitnet158-latent-a", "bitnet158-latent-a-i2_s.gguf", WeightType::I2_S, EmbdType::F16, false, true},
     {"bitnet158-latent-a", "bitnet158-latent-a-tq1_0-embf16.gguf", WeightType::TQ1_0, EmbdType::F16, false, true},
+    {"bitnet158-latent-a", "bitnet158-latent-a-iq2_bn-embf16.gguf", WeightType::I2_S, EmbdType::F16, false, true},
 };
 
 INSTANTIATE_TEST_SUITE_P(Peers, PeerFamilyFile, ::testing::ValuesIn(kPeerFiles), [](const auto& info) {
