@@ -1,4 +1,5 @@
-// tern::Model: a BitNet b1.58 model loaded from a GGUF file, ready for tern::Session.
+// tern::Model: a ternary (BitNet b1.58-style) model of any family tern runs, loaded from a
+// GGUF file, ready for tern::Session.
 //
 //   tern::ModelOptions opts;                       // kernel, FFN activation override
 //   auto model = tern::Model::load("model.gguf", opts);
@@ -6,7 +7,7 @@
 //
 // Loading maps the file (zero copy for tern's own ternary type TERN_T2), checks every
 // hyper-parameter and tensor shape once, and repacks foreign ternary types (bitnet.cpp's
-// I2_S, llama.cpp's TQ2_0 / TQ1_0) into TERN_T2 once. Errors are tern::Error naming the
+// I2_S, llama.cpp's TQ2_0 / TQ1_0, ik_llama.cpp's IQ2_BN) into TERN_T2 once. Errors are tern::Error naming the
 // file and the key or tensor at fault.
 #pragma once
 

@@ -20,11 +20,11 @@ namespace tern::model {
 // per-tensor scale.
 //   out = (float)y / (s * weight_scale) * post_scale        (y = int8 activations . codes)
 // weight_scale DIVIDES, as the Hugging Face checkpoint's weight_scale does. Foreign types
-// whose scale multiplies (I2_S, TQ*) are converted at load: weight_scale = 1 / scale.
+// whose scale multiplies (I2_S, TQ*, IQ2_BN) are converted at load: weight_scale = 1 / scale.
 struct BitLinear {
   kernels::TernaryMatrix w;   // rows = out_features, k = in_features
   float weight_scale = 1.0f;
-  float post_scale = 1.0f;    // llama.cpp "bitnet" files' optional blk.N.<name>.scale (F32 [1])
+  float post_scale = 1.0f;    // "bitnet" files' optional blk.N.<name>.scale (F32 [1]; ik_llama.cpp writes them)
   bool has_post_scale = false;
 };
 

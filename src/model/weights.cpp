@@ -200,7 +200,7 @@ class Binder {
       d_.report.repack_seconds += sw.seconds();
     } else {
       f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
-                                           " is not a ternary type tern can run (TERN_T2, TERN_T1, I2_S, TQ2_0, TQ1_0)");
+                                           " is not a ternary type tern can run (TERN_T2, TERN_T1, I2_S, TQ2_0, TQ1_0, IQ2_BN)");
     }
     // llama.cpp "bitnet" files may carry a separate output scale: blk.N.<name>.scale.
     std::string scale_name = name;
@@ -221,7 +221,7 @@ class Binder {
     expect_dims(t, {cols, rows});
     if (!is_dense_type(t.type)) {
       f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
-                                           " is not supported (F32, F16, BF16, Q8_0, Q6_K, Q4_0)");
+                                           " is not supported (F32, F16, BF16, Q8_0, Q6_K, Q4_K, Q4_0, IQ4_NL)");
     }
     if ((t.type == TensorType::Q8_0 || t.type == TensorType::Q4_0) && cols % 32 != 0) {
       f_.fail("tensor '" + name + "'", "row length must be a multiple of 32");
