@@ -20,6 +20,7 @@
 #include "hf_test_util.h"
 #include "tern/error.h"
 #include "tern/tokenizer.h"
+#include "tokenizer/tokenizer_test_util.h"
 
 namespace tern::hf::test {
 
@@ -37,14 +38,7 @@ inline void expect_refusal(const std::function<void()>& f, const std::vector<std
 inline std::string shared(const std::string& rel) { return std::string(TERN_SHARED_DIR) + "/" + rel; }
 inline std::string llama2_model_path() { return shared("tokenizers/llama2/tokenizer.model"); }
 
-inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> out;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
+using tok::test::read_jsonl;  // one JSON-lines reader for every test folder
 
 // ---- protobuf wire format, written by hand ----
 inline std::string pb_varint(uint64_t v) {
