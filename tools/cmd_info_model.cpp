@@ -61,7 +61,7 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
                             std::to_string(h.n_ff) + ", heads " + std::to_string(h.n_head) + "/" +
                             std::to_string(h.n_head_kv) + " x " + std::to_string(h.head_dim) + ", vocab " +
                             std::to_string(h.n_vocab);
-  const arch::HfFamily* fam = arch::family_of_gguf_arch(h.arch);
+  const arch::HfFamily* fam = arch::family_of_gguf_arch(h.arch, h.activation);
   const std::string family_row = h.family.empty() ? std::string("(unknown)") : h.family + " (" + (fam ? fam->repos : "") + ")";
   s.rows.emplace_back("family", family_row);
   s.rows.emplace_back("shape", shape);

@@ -72,15 +72,14 @@ std::string hf_architecture_names() {
   return join_names(std::span<const HfFamily>(kHfFamilies), &HfFamily::hf_architecture);
 }
 
-const HfFamily* family_of_gguf_arch(std::string_view arch) {
+const HfFamily* family_of_gguf_arch(std::string_view arch, FfnActivation activation) {
+  if (arch == "bitnet-25") arch = "bitnet-b1.58";  // the 2B4T preview's name for the same graph
+  const HfFamily* found = nullptr;
   for (const HfFamily& f : kHfFamilies) {
-    if (arch == f.gguf_arch) return &f;
+    if (arch != f.gguf_arch && arch != f.gguf_arch_tq) continue;
+    if (found == nullptr || (f.activation == activation && found->activation != activation)) found = &f;
   }
-  for (const HfFamily& f : kHfFamilies) {
-    if (arch == f.gguf_arch_tq) return &f;
-  }
-  if (arch == "bitnet-25") return &kHfFamilies[0];
-  return nullptr;
+  return found;
 }
 
 std::vector<LayerTensorSpec> layer_tensors(bool sub_norms, const HfFamily* hf) {

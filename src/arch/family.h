@@ -54,8 +54,9 @@ std::span<const HfFamily> hf_families();
 const HfFamily* find_hf_family(std::string_view hf_architecture);  // nullptr if unknown
 std::string hf_architecture_names();  // for "unsupported architecture" messages
 
-// The family whose files use GGUF arch `arch` (first match), or nullptr.
-const HfFamily* family_of_gguf_arch(std::string_view arch);
+// The family a GGUF file of arch `arch` holds, or nullptr. "bitnet" is written for two
+// families (1bitLLM, and 2B4T in TQ types), told apart by the FFN activation.
+const HfFamily* family_of_gguf_arch(std::string_view arch, FfnActivation activation);
 
 // ---- the tensors of a decoder layer ----------------------------------------------------
 

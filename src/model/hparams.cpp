@@ -33,7 +33,6 @@ ModelHParams read_hparams(const gguf::File& f, const ModelOptions& options) {
     f.fail(names::kGeneralArchitecture,
            "architecture '" + hp.arch + "' is not a ternary model tern runs (expected one of " + arch::gguf_arch_names() + ")");
   }
-  if (const arch::HfFamily* fam = arch::family_of_gguf_arch(hp.arch)) hp.family = fam->id;
   hp.sub_norms = ga->sub_norms;
   hp.rope_pairing = ga->rope;
   hp.name = std::string(f.get_string_opt(names::kGeneralName).value_or(""));
@@ -92,6 +91,7 @@ ModelHParams read_hparams(const gguf::File& f, const ModelOptions& options) {
     hp.activation_from_file = true;
   }
   if (options.activation) hp.activation = *options.activation;
+  if (const arch::HfFamily* fam = arch::family_of_gguf_arch(hp.arch, hp.activation)) hp.family = fam->id;
 
   // llama.cpp's own RoPE scaling keys: only "none" or LINEAR by 1 (what its converters write
   // on every "bitnet" file) leave the frequencies alone; anything else tern would ignore.

@@ -54,6 +54,12 @@ TEST(ArchFamilies, FactsOfEachFamily) {
   EXPECT_EQ(find_gguf_arch("bitnet")->rope, RopePairing::Halves);
   EXPECT_EQ(find_gguf_arch("bitnet-b1.58")->activation, FfnActivation::ReLU2);
   EXPECT_EQ(find_gguf_arch("bitnet")->activation, FfnActivation::SiLU);
+  // "bitnet" files hold 1bitLLM models (SiLU) or 2B4T in llama.cpp's TQ types (ReLU²).
+  EXPECT_EQ(family_of_gguf_arch("bitnet", FfnActivation::SiLU), one);
+  EXPECT_EQ(family_of_gguf_arch("bitnet", FfnActivation::ReLU2), b);
+  EXPECT_EQ(family_of_gguf_arch("bitnet-25", FfnActivation::ReLU2), b);
+  EXPECT_EQ(family_of_gguf_arch("llama", FfnActivation::SiLU), l);
+  EXPECT_EQ(family_of_gguf_arch("gpt2", FfnActivation::SiLU), nullptr);
 }
 
 TEST(ArchFamilies, LayerTensorListWithAndWithoutSubNorms) {
