@@ -298,7 +298,7 @@ void bind_weights(ModelData& d) {
       if (!(divisors[j] > 0 && std::isfinite(divisors[j]))) {
         d.file.fail("tensor '" + std::string(names::kRopeFreqs) + "'", "element " + std::to_string(j) + " is not a positive number");
       }
-      if (!hp.rope_llama3) d.rope_inv_freq[j] /= divisors[j];
+      if (hp.rope_freqs_tensor) d.rope_inv_freq[j] /= divisors[j];  // read_hparams decided which applies
     }
   }
 
