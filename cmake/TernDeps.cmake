@@ -7,6 +7,14 @@ find_path(XSIMD_INCLUDE_DIR xsimd/xsimd.hpp REQUIRED)  # header-only; its CMake 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2_8 REQUIRED IMPORTED_TARGET libpcre2-8)
 add_library(PCRE2::pcre2-8 ALIAS PkgConfig::PCRE2_8)
+# libunistring: the Unicode data of the chat templates' string methods (case mappings,
+# character classes). Debian's package has no pkg-config file; in the aarch64 cross build
+# find_library searches only the toolchain's roots and so finds libunistring-dev:arm64.
+find_path(UNISTRING_INCLUDE_DIR unicase.h REQUIRED)
+find_library(UNISTRING_LIBRARY unistring REQUIRED)
+add_library(Unistring::unistring UNKNOWN IMPORTED)
+set_target_properties(Unistring::unistring PROPERTIES IMPORTED_LOCATION ${UNISTRING_LIBRARY}
+                      INTERFACE_INCLUDE_DIRECTORIES ${UNISTRING_INCLUDE_DIR})
 
 if(TERN_TESTS)
   find_package(GTest REQUIRED)   # arm64 builds come from libgtest-dev:arm64 (multiarch)

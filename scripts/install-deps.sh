@@ -9,7 +9,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libxsimd-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
+  libxsimd-dev libcli11-dev nlohmann-json3-dev libpcre2-dev libunistring-dev
   libsentencepiece-dev libcpp-httplib-dev
   clang-14 libclang-rt-14-dev llvm-14
   g++-aarch64-linux-gnu qemu-user
@@ -21,7 +21,7 @@ if [[ "${TERN_TRAIN_DEPS:-0}" == "1" ]]; then PACKAGES+=(python3-torch python3-n
 
 # The aarch64 suite cross-compiles and links against arm64 builds of the libraries.
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then $SUDO dpkg --add-architecture arm64; fi
-PACKAGES+=(libpcre2-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64)
+PACKAGES+=(libpcre2-dev:arm64 libunistring-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

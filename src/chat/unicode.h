@@ -1,6 +1,8 @@
-// Text as Python's str sees it: code points, case mappings and whitespace. Jinja runs on
-// Python strings, so indexing, length, slicing, strip(), upper() and friends work on code
+// Text as Python's str sees it: code points, case mappings and character classes. Jinja runs
+// on Python strings, so indexing, length, slicing, strip(), upper() and friends work on code
 // points with Python's (full, Unicode) rules; this file gives the interpreter the same view.
+// The Unicode data comes from libunistring (1.0: Unicode 14.0.0, the version of Python 3.11
+// that transformers' renders were made with); unicode.cpp composes it the way CPython does.
 #pragma once
 
 #include <string>
@@ -12,7 +14,7 @@ namespace tern::chat::unicode {
 // U+DC80..U+DCFF (Python's "surrogateescape"), which encode() turns back into that byte,
 // so invalid input round-trips unchanged instead of being lost or crashing.
 std::u32string decode(std::string_view text);
-void append_utf8(std::string& out, char32_t cp);
+void append_utf8(std::string& out, char32_t cp);  // U+DC80..U+DCFF -> the escaped byte
 std::string encode(std::u32string_view cps);
 // Number of code points (len() of the Python string).
 std::size_t length(std::string_view text);
@@ -21,6 +23,14 @@ bool is_space(char32_t cp);           // str.isspace()
 bool is_cased(char32_t cp);           // Unicode "Cased"
 bool is_case_ignorable(char32_t cp);  // Unicode "Case_Ignorable"
 bool is_printable(char32_t cp);       // str.isprintable() (what repr() leaves unescaped)
+
+// Python's str predicates on a whole string (false for "", as in Python).
+bool isspace(std::string_view text);
+bool isalpha(std::string_view text);
+bool isdigit(std::string_view text);
+bool isalnum(std::string_view text);
+bool islower(std::string_view text);
+bool isupper(std::string_view text);
 
 // Python's str methods (full case mappings, final-sigma rule in lower()).
 std::string upper(std::string_view text);
