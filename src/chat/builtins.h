@@ -1,6 +1,7 @@
 // The filters, tests, methods and global functions a template can call. Their semantics
 // are Jinja2's (filters, tests), Python's (str / dict methods) and transformers'
-// (tojson, raise_exception, strftime_now).
+// (tojson, raise_exception, strftime_now). One file each: filters.cpp, jinja_tests.cpp,
+// methods.cpp, globals.cpp; each holds the table that is the only list of its names.
 #pragma once
 
 #include <string>

@@ -136,6 +136,17 @@ TEST(ChatText, InvalidUtf8PassesThroughByteForByte) {
   EXPECT_EQ(raw.render(nlohmann::json::array(), false), std::string("x\xff" "1\xc3"));
 }
 
+// Case mapping hands invalid bytes (and an encoded surrogate, ED A0 80) back unchanged:
+// libunistring would turn them into U+FFFD, so they never reach it.
+TEST(ChatText, CaseMappingKeepsInvalidBytes) {
+  std::string bad = "\xed\xa0\x80" "a\xff\xc3\x9f\xce\xa3";  // <surrogate> a <ff> ß Σ
+  tern::ChatTemplate t("{{ messages[0].content | upper }}|{{ messages[0].content.lower() }}|"
+                       "{{ messages[0].content.title() }}|{{ messages[0].content.isalpha() }}");
+  nlohmann::json m = nlohmann::json::array({{{"role", "user"}, {"content", bad}}});
+  EXPECT_EQ(t.render(m, false), "\xed\xa0\x80" "A\xff" "SS\xce\xa3|\xed\xa0\x80" "a\xff\xc3\x9f\xcf\x82|"
+                                "\xed\xa0\x80" "A\xff" "Ss\xcf\x82|False");
+}
+
 TEST(ChatText, KeyOrderFollowsTheJsonType) {
   tern::ChatTemplate t("{{ messages[0] | tojson }}");
   auto ordered = nlohmann::ordered_json::parse(R"([{"role":"user","content":"x","b":1,"a":2}])");

@@ -64,6 +64,11 @@ add("{{ ['a','b'] | map('upper') | join }}|{{ messages | map(attribute='nope', d
 add("{{ x is defined }} {{ x is undefined }} {{ none is none }} {{ 1 is number }} {{ 1 is integer }} {{ 1.0 is float }} {{ true is boolean }} {{ 'a' is string }} {{ {} is mapping }} {{ [] is iterable }} {{ 'a' is sequence }} {{ 3 is odd }} {{ 4 is even }} {{ 9 is divisibleby 3 }} {{ 9 is divisibleby(4) }} {{ 'abc' is lower }} {{ 'ABC' is upper }} {{ 1 is eq 1 }} {{ 2 is gt 1 }} {{ 1 is in [1] }} {{ 1 is not string }} {{ true is true }} {{ false is false }} {{ range is callable }}")
 # methods
 add("{{ '  a b  '.strip() }}|{{ 'xxaxx'.lstrip('x') }}|{{ 'xxaxx'.rstrip('x') }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'a b c'.rsplit(' ', 1) }}|{{ 'abc'.startswith('ab') }}|{{ 'abc'.endswith(('x', 'c')) }}|{{ 'they\\'re bill\\'s'.title() }}|{{ 'aXb'.upper() }}{{ 'AxB'.lower() }}|{{ 'abcabc'.replace('b', '-') }}|{{ 'abc'.find('c') }}|{{ ', '.join(['a','b']) }}|{{ 'ab\\ncd'.splitlines() }}|{{ 'hello world'.capitalize() }}|{{ 'a1'.isalnum() }}")
+# Unicode: full case mappings, final sigma, Python's title() after modifier letters (Cased
+# and Case_Ignorable at once), and the str predicates / is lower / is upper beyond ASCII
+add("{{ 'ʰa'.title() }}|{{ 'xʰab ǆemal ﬁre'.title() }}|{{ 'straße'.upper() }}|{{ 'ǆx'.capitalize() }}|{{ 'ΌΣΟΣ ΣΑΣ. ʰΣ'.lower() }}|{{ 'ǆx ʰa' | title }}")
+add("{{ 'é١²Ⅻ'.isalnum() }}|{{ 'éǅ'.isalpha() }}|{{ '٣'.isdigit() }}|{{ '²'.isdigit() }}|{{ '½'.isdigit() }}|{{ '½'.isalnum() }}|{{ 'Ⅻ'.isalpha() }}|{{ '\u3000\x85\x1f'.isspace() }}|{{ 'a\u00a0'.isspace() }}|{{ '\u200b'.isspace() }}")
+add("{{ 'ª' is lower }}|{{ 'ǅ' is upper }}|{{ 'ǅ' is lower }}|{{ 'ÀB1' is upper }}|{{ 'ßʰ' is lower }}|{{ '٣' is lower }}|{{ 'Ⅻ' is upper }}|{{ 'ⓐ' is lower }}")
 add("{{ {'a': 1}.get('a') }} {{ {'a': 1}.get('b') }} {{ {'a': 1}.get('b', 2) }} {{ {'a': 1, 'b': 2}.items() | list }} {{ {'a': 1}.keys() | list }} {{ {'a': 1}.values() | list }}")
 add("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}")
 # control flow

@@ -1,0 +1,58 @@
+// Argument binding and string coercion shared by the builtins (see bind_args.h).
+#include "chat/bind_args.h"
+
+#include <algorithm>
+
+#include "chat/evaluator.h"
+
+namespace tern::chat {
+
+Args::Args(CallArgs& a, Pos pos, std::string fname, std::vector<std::string> names)
+    : a_(a), pos_(pos), fname_(std::move(fname)), names_(std::move(names)) {
+  if (a_.positional.size() > names_.size())
+    fail(pos_, fname_ + "() takes at most " + std::to_string(names_.size()) + " arguments");
+  for (const auto& [k, v] : a_.keyword)
+    if (std::find(names_.begin(), names_.end(), k) == names_.end())
+      fail(pos_, fname_ + "() got an unexpected keyword argument '" + k + "'");
+}
+
+const Value* Args::get(std::size_t i) const {
+  if (i < a_.positional.size()) return &a_.positional[i];
+  for (const auto& [k, v] : a_.keyword)
+    if (k == names_[i]) return &v;
+  return nullptr;
+}
+
+Value Args::value(std::size_t i, Value dflt) const {
+  const Value* v = get(i);
+  return v ? *v : dflt;
+}
+
+bool Args::flag(std::size_t i, bool dflt) const {
+  const Value* v = get(i);
+  return v ? truthy(*v) : dflt;
+}
+
+int64_t Args::integer(std::size_t i, int64_t dflt) const {
+  const Value* v = get(i);
+  if (!v || v->is_none()) return dflt;
+  if (!v->is_int() && !v->is_bool()) fail(pos_, fname_ + "(): '" + names_[i] + "' must be an integer");
+  return v->as_int();
+}
+
+std::string Args::string(std::size_t i, const std::string& dflt) const {
+  const Value* v = get(i);
+  if (!v) return dflt;
+  if (!v->is_string()) fail(pos_, fname_ + "(): '" + names_[i] + "' must be a string, not " + type_name(*v));
+  return v->str();
+}
+
+std::string soft_str(const Value& v) { return v.is_string() ? v.str() : to_str(v); }
+
+const std::string& need_str(const Value& v, const char* what, Pos pos) {
+  if (v.is_undefined()) fail_undefined(v, pos);
+  if (!v.is_string()) fail(pos, std::string(what) + " needs a string, not " + type_name(v));
+  return v.str();
+}
+
+}  // namespace tern::chat
