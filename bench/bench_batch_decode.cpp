@@ -40,14 +40,16 @@ int bench_threads() {
   return t ? std::atoi(t) : 1;
 }
 
+// n sessions on one shared pool of bench_threads(), as tern serve runs its slots.
 struct Sessions {
+  std::shared_ptr<tern::ThreadPool> pool = tern::make_thread_pool(bench_threads());
   std::vector<std::unique_ptr<tern::Session>> owned;
   std::vector<tern::Session*> ptrs;
   std::vector<int32_t> ids;
-  Sessions(int64_t n, int threads) {
+  explicit Sessions(int64_t n) {
     tern::SessionOptions o;
     o.n_ctx = kCtx;
-    o.n_threads = threads;
+    o.pool = pool;
     const std::vector<int32_t> prefix(static_cast<size_t>(prefix_len()), 1);
     for (int64_t i = 0; i < n; ++i) {
       owned.push_back(std::make_unique<tern::Session>(bench_model(), o));
@@ -64,8 +66,8 @@ struct Sessions {
 
 void BM_BatchedStep(benchmark::State& state) {
   const int64_t n = state.range(0);
-  Sessions s(n, 1);  // attention on the session's pool: one thread, as tern serve -t 1
-  tern::BatchDecoder dec(bench_model(), n, bench_threads());
+  Sessions s(n);
+  tern::BatchDecoder dec(bench_model(), n, s.pool);
   for (auto _ : state) {
     s.rewind_if_full();
     benchmark::DoNotOptimize(dec.decode(s.ptrs, s.ids).data());
@@ -75,7 +77,7 @@ void BM_BatchedStep(benchmark::State& state) {
 
 void BM_OneAtATime(benchmark::State& state) {
   const int64_t n = state.range(0);
-  Sessions s(n, bench_threads());
+  Sessions s(n);
   for (auto _ : state) {
     s.rewind_if_full();
     for (int64_t i = 0; i < n; ++i) {

@@ -3,7 +3,9 @@
 // lm_head together (one GEMM each, so the weights are read once per step for all of them),
 // and each row attends over its own session's KV cache at its own position.
 //
-//   tern::BatchDecoder dec(model, /*max_batch=*/8, /*n_threads=*/2);
+//   auto pool = tern::make_thread_pool(2);             // one set of threads for all
+//   tern::Session a(model, {.pool = pool}), b(model, {.pool = pool}), c(model, {.pool = pool});
+//   tern::BatchDecoder dec(model, /*max_batch=*/8, pool);
 //   std::vector<tern::Session*> live = {&a, &b, &c};   // any positions, any lengths
 //   std::vector<int32_t> next = {ta, tb, tc};
 //   auto logits = dec.decode(live, next);              // 3 x n_vocab; row i for live[i]
@@ -29,8 +31,10 @@ struct BatchState;  // src/model/batch.cpp
 
 class BatchDecoder {
  public:
-  // max_batch: most sessions per decode (1..256). n_threads: the GEMM thread pool
-  // (0 = all hardware threads); attention runs on each session's own pool.
+  // max_batch: most sessions per decode (1..256). The step (GEMMs, attention, lm_head) runs
+  // on `pool`, best the one the sessions share (make_thread_pool, SessionOptions::pool), or
+  // on a pool of its own of n_threads (0 = all hardware threads).
+  BatchDecoder(std::shared_ptr<const Model> model, int64_t max_batch, std::shared_ptr<ThreadPool> pool);
   BatchDecoder(std::shared_ptr<const Model> model, int64_t max_batch, int n_threads = 0);
   ~BatchDecoder();
   BatchDecoder(const BatchDecoder&) = delete;
@@ -47,7 +51,7 @@ class BatchDecoder {
   // so that a server's memory does not grow under load (RSS after a load test == before):
   // writes each session's whole KV cache and its and this decoder's int8 activation
   // buffers (allocated but untouched until now), then runs throwaway passes — a 2-token
-  // prefill per session on its own pool, one batched step over all of them — which fault
+  // prefill per session on its pool, one batched step over all of them — which fault
   // in the weights, the lm_head and the threads' stacks and thread-local kernel buffers.
   // Leaves every session reset (n_past 0). Returns the bytes written (KV caches + buffers).
   // Same preconditions as decode (at most max_batch distinct sessions of this model).

@@ -1,5 +1,5 @@
-// tern::Session: one conversation with a model — the KV cache, the scratch buffers and the
-// thread pool. Feed it token ids; it returns logits.
+// tern::Session: one conversation with a model — its KV cache and scratch buffers, run on a
+// thread pool it borrows (or owns). Feed it token ids; it returns logits.
 //
 //   tern::Session s(model, {.kv_type = tern::KvType::F32, .n_threads = 2});
 //   auto logits = s.eval(prompt_ids);      // prefill (batched GEMM); logits of the last id
@@ -8,7 +8,8 @@
 //
 // Every buffer is allocated in the constructor; eval allocates nothing unless every
 // position's logits are asked for. A Session is not thread-safe; several Sessions may share
-// one Model. tern::BatchDecoder (tern/batch.h) decodes one token of several Sessions in one
+// one Model and one ThreadPool (make_thread_pool: what `tern serve` does, so that the
+// process has one set of worker threads). tern::BatchDecoder (tern/batch.h) decodes one token of several Sessions in one
 // pass through the weights.
 #pragma once
 
@@ -26,13 +27,24 @@ namespace model {
 struct SessionState;  // src/model/session_state.h
 }
 
+// The worker threads of a forward pass (src/runtime/thread_pool.h). Sessions and
+// BatchDecoders given the same pool share its threads; the pool runs one parallel section
+// at a time, so everything sharing it must be driven from one thread at a time (a call from
+// a second thread while a section runs is not an error: it runs serially on that thread).
+class ThreadPool;
+// n_threads counts the calling thread; 0 = all hardware threads.
+std::shared_ptr<ThreadPool> make_thread_pool(int n_threads = 0);
+
 enum class KvType { F16, F32 };
 const char* kv_type_name(KvType t);
 
 struct SessionOptions {
   int64_t n_ctx = 0;        // KV cache positions; 0 = the model's context length
   KvType kv_type = KvType::F16;
-  int n_threads = 0;        // 0 = all hardware threads
+  int n_threads = 0;        // 0 = all hardware threads (for a pool of its own)
+  // A pool shared with other sessions and BatchDecoders; null = the session makes its own
+  // of n_threads. With a pool, n_threads must be 0 or the pool's size (else tern::Error).
+  std::shared_ptr<ThreadPool> pool;
   int64_t n_batch = 64;     // prefill batch (tokens per GEMM)
 };
 

@@ -1,28 +1,13 @@
-// Causal GQA attention over the session's KV cache (see attention.h).
+// Causal GQA attention over a session's KV cache (see attention.h).
 #include "model/attention.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "kernels/attention.h"
-#include "kernels/float_ops.h"
 
 namespace tern::model {
-
-uint8_t* kv_at(const OwnedBuffer& cache, const SessionState& s, int64_t layer, int64_t pos) {
-  return cache.data.get() +
-         (static_cast<uint64_t>(layer) * s.layer_stride + static_cast<uint64_t>(pos * s.kv_dim)) * s.kv_elem_bytes;
-}
-
-void store_kv_row(const SessionState& s, uint8_t* dst, const float* src) {
-  if (s.kv_type == KvType::F32) {
-    std::memcpy(dst, src, static_cast<size_t>(s.kv_dim) * sizeof(float));
-  } else {
-    kernels::f32_to_f16_row(src, reinterpret_cast<uint16_t*>(dst), s.kv_dim);
-  }
-}
 
 namespace {
 
@@ -46,13 +31,14 @@ float* tile_scratch(size_t floats) {
 // query heads so every thread gets work. Every row is computed the same way whatever the
 // split (kernels/attention.h), so thread count, batch size and decode vs prefill do not
 // change a bit of the result.
-void attention(SessionState& s, int64_t layer, int64_t p0, int64_t n) {
+void attention(const ModelHParams& hp, const KvCache& kv, int64_t layer, int64_t p0, int64_t n, const float* q,
+               float* out, ThreadPool& pool) {
   if (n <= 0) return;
-  const ModelHParams& hp = s.m.hp;
   const int64_t hd = hp.head_dim, n_kv = hp.n_head_kv;
   const int64_t group = hp.n_head / n_kv;
   const int64_t n_keys = p0 + n;
-  const int64_t threads = s.pool.size();
+  const int64_t q_dim = hp.n_head * hd;
+  const int64_t threads = pool.size();
   const int64_t tile = std::clamp<int64_t>(kScoresBudget / (group * n_keys), 1, kMaxTileTokens);
   const int64_t n_tiles = (n + tile - 1) / tile;
   int64_t slices = 1;  // query-head slices per (KV head, tile)
@@ -61,14 +47,14 @@ void attention(SessionState& s, int64_t layer, int64_t p0, int64_t n) {
   // A tile's scores never exceed max(budget, group * n_ctx) floats (tile == 1 when one
   // token's rows alone pass the budget), so each thread's scratch is sized once per session.
   const size_t scratch_floats =
-      kernels::attention_scratch_floats(1, std::max(kScoresBudget, group * s.n_ctx), hd);
+      kernels::attention_scratch_floats(1, std::max(kScoresBudget, group * kv.n_ctx), hd);
   const kernels::AttentionKernels& kern = kernels::attention_kernels();
-  const bool f16 = s.kv_type == KvType::F16;
+  const bool f16 = kv.type == KvType::F16;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const uint8_t* k_base = kv_at(s.k_cache, s, layer, 0);
-  const uint8_t* v_base = kv_at(s.v_cache, s, layer, 0);
+  const uint8_t* k_base = kv.k_at(layer, 0);
+  const uint8_t* v_base = kv.v_at(layer, 0);
 
-  s.pool.parallel_for(n_tiles * per_tile, [&](int64_t task) {
+  pool.parallel_for(n_tiles * per_tile, [&](int64_t task) {
     const int64_t ti = n_tiles - 1 - task / per_tile;  // last (longest) tiles first
     const int64_t kvh = (task % per_tile) / slices, slice = task % slices;
     const RowRange heads = split_rows(group, slices, slice, 1);
@@ -76,20 +62,20 @@ void attention(SessionState& s, int64_t layer, int64_t p0, int64_t n) {
     const int64_t t0 = ti * tile;
     const int64_t h0 = kvh * group + heads.begin;
     kernels::AttentionTile t;
-    t.q = s.q.data() + t0 * s.q_dim + h0 * hd;
-    t.ld_q_token = s.q_dim;
+    t.q = q + t0 * q_dim + h0 * hd;
+    t.ld_q_token = q_dim;
     t.n_tokens = std::min(tile, n - t0);
     t.pos0 = p0 + t0;
     t.n_heads = heads.size();
-    const uint64_t kv_off = static_cast<uint64_t>(kvh * hd) * s.kv_elem_bytes;
+    const uint64_t kv_off = static_cast<uint64_t>(kvh * hd) * kv.elem_bytes;
     t.k = k_base + kv_off;
     t.v = v_base + kv_off;
-    t.ld_kv = s.kv_dim;
+    t.ld_kv = kv.kv_dim;
     t.f16 = f16;
     t.head_dim = hd;
     t.scale = scale;
-    t.out = s.att.data() + t0 * s.q_dim + h0 * hd;
-    t.ld_out_token = s.q_dim;
+    t.out = out + t0 * q_dim + h0 * hd;
+    t.ld_out_token = q_dim;
     kernels::attend_tile(kern, t, tile_scratch(scratch_floats));
   });
 }

@@ -1,22 +1,19 @@
-// Attention and the KV cache of one session: where K/V rows live, how they are stored
-// (f32 or f16 bits), and causal GQA attention of a run of query rows over the cache.
+// Causal GQA attention of a run of query rows over one session's KV cache.
 #pragma once
 
 #include <cstdint>
 
-#include "model/session_state.h"
+#include "model/kv_cache.h"
+#include "model/model_data.h"
+#include "runtime/thread_pool.h"
 
 namespace tern::model {
 
-// Pointer to K or V of `layer` at `pos` (kv_dim elements of kv_elem_bytes each).
-uint8_t* kv_at(const OwnedBuffer& cache, const SessionState& s, int64_t layer, int64_t pos);
-
-// Stores one row of kv_dim floats (f32 as is, or rounded to f16 for the f16 cache).
-void store_kv_row(const SessionState& s, uint8_t* dst, const float* src);
-
-// Causal GQA attention of n query rows at positions p0..p0+n-1 (s.q, q_dim apart) over the
-// cache of `layer`, which already holds their keys and values; writes s.att. Query head h
-// reads KV head h / (n_head / n_head_kv). Splits (token, head) over s.pool.
-void attention(SessionState& s, int64_t layer, int64_t p0, int64_t n);
+// n query rows at positions p0..p0+n-1 (q: n x q_dim floats, q_dim = n_head * head_dim)
+// attend over `layer` of `kv`, which already holds their keys and values; writes out
+// (n x q_dim). Query head h reads KV head h / (n_head / n_head_kv). Splits (token, head)
+// tiles over `pool`.
+void attention(const ModelHParams& hp, const KvCache& kv, int64_t layer, int64_t p0, int64_t n, const float* q,
+               float* out, ThreadPool& pool);
 
 }  // namespace tern::model

@@ -18,14 +18,15 @@
 // do not depend on what it is batched with. Every BitLinear quantizes its input once per
 // token (shared by q/k/v and by gate/up) and runs the ternary kernel; the float steps
 // follow the reference's float32 formulas.
-#include <algorithm>
-#include <cstring>
+#include "model/forward.h"
 
+#include <cstring>
+#include <string>
+
+#include "kernels/float_ops.h"
 #include "model/attention.h"
 #include "model/dense.h"
-#include "kernels/float_ops.h"
 #include "model/ops.h"
-#include "model/session_state.h"
 #include "tern/error.h"
 
 namespace tern::model {
@@ -72,6 +73,7 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
     n += runs[i].n;
     any_hook = any_hook || static_cast<bool>(runs[i].s->hook);
   }
+  if (n > b.rows) throw Error("forward: " + std::to_string(n) + " rows exceed the scratch's " + std::to_string(b.rows));
 
   // 1. Token embedding: the residual stream starts as the embedding rows (exact upcast).
   for (int64_t t = 0; t < n; ++t) dense_row(w.token_embd, ids[t], x + t * E);
@@ -86,30 +88,19 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
     bitlinear_batch(kernel, pool, b.qin, {{&L.wq, b.q.data()}, {&L.wk, b.k.data()}, {&L.wv, b.v.data()}},
                     b.y.data());
 
-    // 3. RoPE on every q and k head at the row's position; K, V into the
-    //    row's session's cache. 4. Causal GQA attention of each run over its own cache.
+    // 3. RoPE on every q and k head at the row's position; K, V into the row's session's
+    //    cache. 4. Causal GQA attention of each run over its own cache.
     int64_t row = 0;
     for (size_t i = 0; i < runs.size(); ++i) {
       SessionState& s = *runs[i].s;
       const int64_t nr = runs[i].n;
       for (int64_t t = row; t < row + nr; ++t) {
         const int64_t pos = p0[i] + (t - row);
-        const float* cs = s.rope_cos.data() + pos * hd;
-        const float* sn = s.rope_sin.data() + pos * hd;
-        rope(b.q.data() + t * q_dim, hp.n_head, hd, cs, sn);
-        rope(b.k.data() + t * kv_dim, hp.n_head_kv, hd, cs, sn);
-        store_kv_row(s, kv_at(s.k_cache, s, l, pos), b.k.data() + t * kv_dim);
-        store_kv_row(s, kv_at(s.v_cache, s, l, pos), b.v.data() + t * kv_dim);
+        rope(b.q.data() + t * q_dim, hp.n_head, hd, s.rope.cos_row(pos), s.rope.sin_row(pos));
+        rope(b.k.data() + t * kv_dim, hp.n_head_kv, hd, s.rope.cos_row(pos), s.rope.sin_row(pos));
+        s.kv.store(l, pos, b.k.data() + t * kv_dim, b.v.data() + t * kv_dim);
       }
-      if (static_cast<ForwardScratch*>(&s) == &b) {
-        attention(s, l, p0[i], nr);  // the session's own scratch: q and att are in place
-      } else {
-        // attention() reads s.q and writes s.att: move this run's rows through them.
-        const size_t off = static_cast<size_t>(row * q_dim), len = static_cast<size_t>(nr * q_dim);
-        std::memcpy(s.q.data(), b.q.data() + off, len * sizeof(float));
-        attention(s, l, p0[i], nr);
-        std::memcpy(b.att.data() + off, s.att.data(), len * sizeof(float));
-      }
+      attention(hp, s.kv, l, p0[i], nr, b.q.data() + row * q_dim, b.att.data() + row * q_dim, pool);
       row += nr;
     }
 
@@ -177,11 +168,6 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
   pool.parallel_rows(V, 16, [&](int64_t rb, int64_t re) {
     dense_matmul(w.lm_head, xn, E, n_rows, logits, V, rb, re);
   });
-}
-
-void forward_batch(SessionState& s, const int32_t* ids, int64_t n, float* logits, bool all_logits) {
-  const RowRun run{&s, n};
-  forward_rows(s.m, s.pool, s, std::span<const RowRun>(&run, 1), ids, logits, all_logits);
 }
 
 }  // namespace tern::model

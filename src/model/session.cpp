@@ -1,10 +1,12 @@
-// tern::Session: sizes every buffer once, then feeds ids through forward_batch in batches.
+// tern::Session: sizes every buffer once, then feeds ids through forward_rows in batches.
 #include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "kernels/float_ops.h"
+#include "model/forward.h"
 #include "model/session_state.h"
+#include "runtime/thread_pool.h"
 #include "tern/error.h"
 #include "tern/session.h"
 
@@ -12,58 +14,44 @@ namespace tern {
 
 const char* kv_type_name(KvType t) { return t == KvType::F16 ? "f16" : "f32"; }
 
+std::shared_ptr<ThreadPool> make_thread_pool(int n_threads) { return std::make_shared<ThreadPool>(n_threads); }
+
 namespace model {
 
-void ForwardScratch::allocate_scratch(const ModelHParams& hp, int64_t rows) {
-  const int64_t q_dim = hp.n_head * hp.head_dim, kv_dim = hp.n_head_kv * hp.head_dim;
-  scratch_rows = rows;
-  const auto sized = [&](int64_t width) { return static_cast<size_t>(rows * width); };
-  x.resize(sized(hp.n_embd));
-  xn.resize(sized(std::max(hp.n_embd, q_dim)));
-  q.resize(sized(q_dim));
-  k.resize(sized(kv_dim));
-  v.resize(sized(kv_dim));
-  att.resize(sized(q_dim));
-  proj.resize(sized(hp.n_embd));
-  gate.resize(sized(hp.n_ff));
-  up.resize(sized(hp.n_ff));
-  y.resize(sized(std::max({q_dim + 2 * kv_dim, 2 * hp.n_ff, hp.n_embd})));
-  const int64_t kp_max = kernels::t2_padded_k(std::max({hp.n_embd, q_dim, hp.n_ff}));
-  q8 = allocate_buffer(static_cast<uint64_t>(rows * kp_max));
-  act_scale.resize(static_cast<size_t>(rows));
-  qin.q = reinterpret_cast<int8_t*>(q8.data.get());
-  qin.scale = act_scale.data();
-  // Let the kernel size its per-token buffers once, at the largest input.
-  qin.acts.sums.reserve(static_cast<size_t>(rows));
+namespace {
+
+std::shared_ptr<ThreadPool> borrowed_or_own_pool(const SessionOptions& o) {
+  if (!o.pool) return std::make_shared<ThreadPool>(o.n_threads);
+  if (o.n_threads != 0 && o.n_threads != o.pool->size()) {
+    throw Error("SessionOptions: n_threads " + std::to_string(o.n_threads) + " differs from the shared pool's " +
+                std::to_string(o.pool->size()) + " threads (give one or the other)");
+  }
+  return o.pool;
+}
+
+int64_t checked_n_ctx(const ModelData& m, const SessionOptions& o) {
+  const int64_t n_ctx = o.n_ctx > 0 ? o.n_ctx : m.hp.n_ctx_train;
+  if (m.hp.head_dim > 512) throw Error(m.path + ": head dimension " + std::to_string(m.hp.head_dim) + " > 512 is not supported");
+  if (n_ctx > (int64_t{1} << 24)) throw Error("context length " + std::to_string(n_ctx) + " is too large");
+  return n_ctx;
+}
+
+}  // namespace
+
+RopeTables::RopeTables(const ModelData& m, int64_t n_ctx)
+    : cos(static_cast<size_t>(n_ctx * m.hp.head_dim)),
+      sin(static_cast<size_t>(n_ctx * m.hp.head_dim)),
+      head_dim(m.hp.head_dim) {
+  kernels::rope_tables(head_dim, m.rope_inv_freq.data(), n_ctx, cos.data(), sin.data());
 }
 
 SessionState::SessionState(const ModelData& model, const SessionOptions& o)
     : m(model),
-      pool(o.n_threads),
-      kv_type(o.kv_type),
-      n_ctx(o.n_ctx > 0 ? o.n_ctx : model.hp.n_ctx_train),
-      n_batch(std::max<int64_t>(1, o.n_batch)) {
-  const ModelHParams& hp = m.hp;
-  if (hp.head_dim > 512) throw Error(m.path + ": head dimension " + std::to_string(hp.head_dim) + " > 512 is not supported");
-  if (n_ctx > (int64_t{1} << 24)) throw Error("context length " + std::to_string(n_ctx) + " is too large");
-  q_dim = hp.n_head * hp.head_dim;
-  kv_dim = hp.n_head_kv * hp.head_dim;
-
-  // KV cache. Pages are not touched here, so only the positions used become resident.
-  kv_elem_bytes = kv_type == KvType::F32 ? 4 : 2;
-  layer_stride = static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(kv_dim);
-  const uint64_t kv_bytes = static_cast<uint64_t>(hp.n_layer) * layer_stride * kv_elem_bytes;
-  k_cache = allocate_buffer(kv_bytes);
-  v_cache = allocate_buffer(kv_bytes);
-
-  // RoPE tables, float32 as HF computes them (kernels::rope_tables).
-  rope_cos.resize(static_cast<size_t>(n_ctx * hp.head_dim));
-  rope_sin.resize(static_cast<size_t>(n_ctx * hp.head_dim));
-  kernels::rope_tables(hp.head_dim, model.rope_inv_freq.data(), n_ctx, rope_cos.data(), rope_sin.data());
-
-  allocate_scratch(hp, n_batch);
-  logits.resize(static_cast<size_t>(hp.n_vocab));
-}
+      pool(borrowed_or_own_pool(o)),
+      kv(model.hp, checked_n_ctx(model, o), o.kv_type),
+      rope(model, kv.n_ctx),
+      scratch(model.hp, std::max<int64_t>(1, o.n_batch)),
+      logits(static_cast<size_t>(model.hp.n_vocab)) {}
 
 }  // namespace model
 
@@ -76,16 +64,13 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
 Session::~Session() = default;
 
 int64_t Session::n_past() const { return state_->n_past; }
-int64_t Session::n_ctx() const { return state_->n_ctx; }
+int64_t Session::n_ctx() const { return state_->kv.n_ctx; }
 int64_t Session::n_vocab() const { return model_->hparams().n_vocab; }
-int Session::n_threads() const { return state_->pool.size(); }
-uint64_t Session::kv_bytes() const { return state_->k_cache.size + state_->v_cache.size; }
+int Session::n_threads() const { return state_->pool->size(); }
+uint64_t Session::kv_bytes() const { return state_->kv.bytes(); }
 uint64_t Session::scratch_bytes() const {
   const model::SessionState& s = *state_;
-  uint64_t f = s.x.size() + s.xn.size() + s.q.size() + s.k.size() + s.v.size() + s.att.size() + s.proj.size() +
-               s.gate.size() + s.up.size() + s.y.size() + s.act_scale.size() + s.logits.size() +
-               s.rope_cos.size() + s.rope_sin.size();
-  return f * 4 + s.q8.size;
+  return s.scratch.bytes() + (s.logits.size() + s.rope.cos.size() + s.rope.sin.size()) * sizeof(float);
 }
 
 void Session::truncate(int64_t n) {
@@ -106,9 +91,9 @@ std::span<const float> Session::run(std::span<const int32_t> ids, bool all_logit
   const int64_t n = static_cast<int64_t>(ids.size());
   const int64_t V = model_->hparams().n_vocab;
   if (n == 0) throw Error("eval: no tokens given");
-  if (s.n_past + n > s.n_ctx) {
+  if (s.n_past + n > s.kv.n_ctx) {
     throw Error("context full: " + std::to_string(s.n_past) + " tokens evaluated + " + std::to_string(n) +
-                " new exceed the context length " + std::to_string(s.n_ctx));
+                " new exceed the context length " + std::to_string(s.kv.n_ctx));
   }
   for (int64_t i = 0; i < n; ++i) {
     if (ids[static_cast<size_t>(i)] < 0 || ids[static_cast<size_t>(i)] >= V) {
@@ -117,8 +102,8 @@ std::span<const float> Session::run(std::span<const int32_t> ids, bool all_logit
     }
   }
   if (all_logits && s.logits.size() < static_cast<size_t>(n * V)) s.logits.resize(static_cast<size_t>(n * V));
-  for (int64_t b = 0; b < n; b += s.n_batch) {
-    const int64_t nb = std::min(s.n_batch, n - b);
+  for (int64_t b = 0; b < n; b += s.scratch.rows) {
+    const int64_t nb = std::min(s.scratch.rows, n - b);
     const bool last = b + nb == n;
     float* out = nullptr;
     if (all_logits) {
@@ -126,7 +111,9 @@ std::span<const float> Session::run(std::span<const int32_t> ids, bool all_logit
     } else if (last) {
       out = s.logits.data();
     }
-    model::forward_batch(s, ids.data() + b, nb, out, all_logits);
+    const model::RowRun one{&s, nb};
+    model::forward_rows(s.m, *s.pool, s.scratch, std::span<const model::RowRun>(&one, 1), ids.data() + b, out,
+                        all_logits);
   }
   return all_logits ? std::span<const float>(s.logits.data(), static_cast<size_t>(n * V))
                     : std::span<const float>(s.logits.data(), static_cast<size_t>(V));

@@ -37,14 +37,22 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& t
                      const SessionOptions& session, int n_slots, size_t max_queue, int64_t prefill_chunk)
     : model_(std::move(model)), tok_(tokenizer), max_queue_(max_queue) {
   n_slots = std::max(1, n_slots);
+  // One pool for the process: every slot's prefill and the batched step run on the same
+  // threads (all on this scheduler's thread, one section at a time), so no other pool's
+  // workers spin on the cores while a step runs.
+  SessionOptions shared = session;
+  if (!shared.pool) {
+    shared.pool = make_thread_pool(session.n_threads);
+    shared.n_threads = 0;
+  }
   for (int i = 0; i < n_slots; ++i) {
     auto slot = std::make_unique<Slot>();
-    slot->session = std::make_unique<Session>(model_, session);
+    slot->session = std::make_unique<Session>(model_, shared);
     n_ctx_ = slot->session->n_ctx();
     slots_.push_back(std::move(slot));
   }
   prefill_chunk_ = prefill_chunk > 0 ? prefill_chunk : std::max<int64_t>(1, session.n_batch);
-  batch_ = std::make_unique<BatchDecoder>(model_, n_slots, session.n_threads);
+  batch_ = std::make_unique<BatchDecoder>(model_, n_slots, shared.pool);
   for (auto& slot : slots_) {
     reserved_.kv_bytes += slot->session->kv_bytes();
     reserved_.scratch_bytes += slot->session->scratch_bytes();

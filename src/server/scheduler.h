@@ -1,5 +1,6 @@
 // The scheduler: N slots, each with its own Session (KV cache), and one thread that runs
-// them with continuous batching. Each pass of the loop
+// them with continuous batching on one thread pool (shared by every slot and the batched
+// step). Each pass of the loop
 //   1. takes waiting jobs into free slots and frees the slots of cancelled jobs,
 //   2. prefills new prompts, at most prefill_chunk prompt tokens per pass (a long prompt
 //      is evaluated in chunks between decode steps, so it stalls the others only briefly),

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "model_test_util.h"
 #include "tern/batch.h"
@@ -35,22 +36,27 @@ int64_t first_bit_difference(const float* a, const float* b, int64_t n) {
   return -1;
 }
 
-void check_batched_equals_alone(const std::string& name, int threads, KvType kv) {
-  SCOPED_TRACE(name + " threads=" + std::to_string(threads) + " kv=" + kv_type_name(kv));
+// shared_pool: the batched sessions and the decoder borrow one pool (as tern serve runs
+// them); else each owns its own. The sessions decoded alone always own theirs.
+void check_batched_equals_alone(const std::string& name, int threads, KvType kv, bool shared_pool = false) {
+  SCOPED_TRACE(name + " threads=" + std::to_string(threads) + " kv=" + kv_type_name(kv) +
+               (shared_pool ? " shared pool" : ""));
   auto m = Model::load(converted_model(name));
   const std::vector<int32_t> ids = sequence(name);
   const int64_t V = m->hparams().n_vocab;
   const int64_t prompt_len[] = {1, 5, 17, 33};  // the last one is longer than n_batch: two chunks
   constexpr size_t kSessions = 4;
   std::vector<std::unique_ptr<Session>> batched, alone;
+  SessionOptions batched_opts = opts(threads, kv);
+  if (shared_pool) batched_opts.pool = make_thread_pool(threads);
   for (size_t i = 0; i < kSessions; ++i) {
-    batched.push_back(std::make_unique<Session>(m, opts(threads, kv)));
+    batched.push_back(std::make_unique<Session>(m, batched_opts));
     alone.push_back(std::make_unique<Session>(m, opts(threads, kv)));
     const std::span<const int32_t> prompt(ids.data(), static_cast<size_t>(prompt_len[i]));
     batched[i]->eval(prompt);
     alone[i]->eval(prompt);
   }
-  BatchDecoder dec(m, kSessions, threads);
+  BatchDecoder dec = shared_pool ? BatchDecoder(m, kSessions, batched_opts.pool) : BatchDecoder(m, kSessions, threads);
   int64_t rows_checked = 0;
   for (int step = 0; step < 12; ++step) {
     // Membership changes from step to step, so positions drift apart and batch sizes vary.
@@ -84,6 +90,43 @@ TEST(BatchDecode, RowsEqualSessionsDecodedAlone) {
       for (KvType kv : {KvType::F32, KvType::F16}) check_batched_equals_alone(name, threads, kv);
     }
   }
+}
+
+// One pool for every session and the decoder (tern serve's layout): same bits.
+TEST(BatchDecode, SharedPoolRowsEqualSessionsDecodedAlone) {
+  for (int threads : {1, 2}) check_batched_equals_alone("tiny-b", threads, KvType::F16, /*shared_pool=*/true);
+  check_batched_equals_alone("tiny-a", 2, KvType::F32, /*shared_pool=*/true);
+}
+
+// Threads of this process (Linux: one /proc/self/task entry each).
+int64_t process_threads() {
+  int64_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+TEST(BatchDecode, SharedPoolIsReallyShared) {
+  auto m = Model::load(converted_model("tiny-a"));
+  const int64_t before = process_threads();
+  auto pool = make_thread_pool(2);
+  SessionOptions o = opts(0, KvType::F32);
+  o.pool = pool;
+  Session a(m, o), b(m, o);
+  BatchDecoder dec(m, 2, pool);
+  EXPECT_EQ(a.n_threads(), 2);
+  EXPECT_EQ(dec.n_threads(), 2);
+  EXPECT_EQ(process_threads() - before, 1);  // the pool's one worker; no session or decoder made its own
+  o.n_threads = 2;                 // agrees with the pool: fine
+  EXPECT_NO_THROW(Session(m, o));
+  o.n_threads = 3;                 // contradicts it: refused, naming both
+  try {
+    Session bad(m, o);
+    ADD_FAILURE() << "n_threads 3 with a 2-thread pool was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("n_threads 3 differs from the shared pool's 2 threads"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(BatchDecoder(m, 2, std::shared_ptr<ThreadPool>()), Error);
 }
 
 // A batch of one is a plain decode step too.
