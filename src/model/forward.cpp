@@ -1,6 +1,6 @@
 // The ternary (BitNet b1.58-style) forward pass for a batch of token rows, top to bottom
-// (compare with ../shared/golden/reference.py, README.md "The architecture, exactly" and
-// FAMILIES.md "Exact semantics used by the golden models"):
+// (compare with ../shared/golden/reference.py, ../shared/golden/README.md "The architecture,
+// exactly" and ../shared/golden/FAMILIES.md "Exact semantics used by the golden models"):
 //
 //   h = embed(ids)
 //   per layer:  h += o_proj([sub_norm](attention(rope(q, k), v)))      of x = rmsnorm(h)
