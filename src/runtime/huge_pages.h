@@ -2,9 +2,9 @@
 // token (repacked ternary weights, the lm_head copy, the read-bandwidth probe).
 //
 // Why: with 4 KiB pages a sequential read of a 1 GB working set takes a TLB miss every 4 KiB,
-// and in a VM each miss is a two-level (guest + host) page walk. On this project's KVM
-// machine a plain read loop runs ~40% faster over 2 MiB pages than over 4 KiB ones
-// (bench/README.md, "Read-bandwidth probe"). Linux gives THP to anonymous memory that asks
+// and in a VM each miss is a two-level (guest + host) page walk, so a plain read loop runs
+// markedly faster over 2 MiB pages than over 4 KiB ones (figures: bench/README.md,
+// "Read-bandwidth probe"). Linux gives THP to anonymous memory that asks
 // for it with madvise(MADV_HUGEPAGE) when /sys/kernel/mm/transparent_hugepage/enabled is
 // "always" or "madvise"; the request must come before the pages are first touched.
 #pragma once

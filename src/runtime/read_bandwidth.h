@@ -8,9 +8,9 @@
 // The figure is bytes / WALL seconds of the best of `passes` passes. Decode streams every
 // weight once per token, so bytes per token / this is the fastest tg can be.
 //
-// The page size of the buffer is a parameter because it changes the answer: on this
-// project's KVM machine 2 MiB pages read ~40% faster than 4 KiB ones (TLB misses are
-// two-level page walks in a VM). A roofline is only fair if the probe's pages match the
+// The page size of the buffer is a parameter because it changes the answer: in a VM 2 MiB
+// pages read markedly faster than 4 KiB ones (TLB misses are two-level page walks; figures
+// in bench/README.md, "Read-bandwidth probe"). A roofline is only fair if the probe's pages match the
 // model's, so `tern bench` measures both and reports which the model uses.
 #pragma once
 
