@@ -10,43 +10,23 @@
 #include <string_view>
 #include <vector>
 
-#include "hf/tokenizer_json_shape.h"
+#include "tokenizer/hf_tokenizer_json.h"
 
 namespace tern::hf {
 
 // llama.cpp's token types (tokenizer.ggml.token_type).
 enum class TokenType : int32_t { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
 
-struct AddedToken {
-  int64_t id = 0;
-  std::string content;
-  bool special = false;
-};
-// tokenizer.json's added tokens must match their literal text: lstrip / rstrip /
-// single_word change what they match and are refused by parse_tokenizer_json.
-
-struct TokenizerJson {
-  std::string model_type;                  // "BPE"
-  std::vector<std::pair<std::string, int64_t>> vocab;  // model.vocab
-  std::vector<std::string> merges;         // normalized to "a b"
-  std::vector<AddedToken> added_tokens;
-  TokenizerJsonShape shape;                // what the components compute (tokenizer_json_shape.h)
-  bool byte_level = false;                 // shape.kind == ByteLevelBpe (GPT-2 alphabet)
-  std::string split_regex;                 // the Split pre-tokenizer's regex, if any
-  std::string pre_tokenizer_summary;       // e.g. "Sequence[Split, ByteLevel]"
-  std::optional<std::string> post_processor_first_special;  // token the template prepends
-};
-// Throws tern::Error naming `file` and the JSON path for malformed input and for every
-// component tern's tokenizer does not reproduce (classify_tokenizer_json).
-TokenizerJson parse_tokenizer_json(std::string_view text, const std::string& file);
-
-struct TokenizerConfig {
-  std::optional<std::string> bos_token, eos_token, pad_token, unk_token;
-  std::optional<bool> add_bos_token, add_eos_token;
-  std::optional<std::string> chat_template;  // verbatim
-  std::vector<AddedToken> added_tokens_decoder;
-};
-TokenizerConfig parse_tokenizer_config(std::string_view text, const std::string& file);
+// tokenizer.json and tokenizer_config.json are read by the tokenizer's reader
+// (tokenizer/hf_tokenizer_json.h), the one the runtime tokenizer uses too.
+using tok::AddedToken;
+using tok::ConfigTokenIds;
+using tok::parse_tokenizer_config;
+using tok::parse_tokenizer_json;
+using tok::TokenizerConfig;
+using tok::TokenizerJson;
+using tok::TokenizerJsonKind;
+using tok::TokenizerJsonShape;
 
 // The GGUF view: one entry per id in [0, n_vocab).
 struct TokenTable {
@@ -64,16 +44,13 @@ struct TokenTable {
 };
 
 // Builds the table for a model with `n_vocab` rows of embedding. Ids the tokenizer does not
-// define become "[PAD<id>]" (type Unused), as llama.cpp's converter does. config_bos/eos
-// come from config.json and win over tokenizer_config.json's strings.
+// define become "[PAD<id>]" (type Unused), as llama.cpp's converter does. The special tokens
+// follow tok::resolve_special_tokens (config.json's bos/eos win over tokenizer_config.json's).
+TokenTable build_token_table(const TokenizerJson& tj, const TokenizerConfig& tc, int64_t n_vocab,
+                             const ConfigTokenIds& config_ids, const std::string& tokenizer_file);
 TokenTable build_token_table(const TokenizerJson& tj, const TokenizerConfig& tc, int64_t n_vocab,
                              std::optional<int64_t> config_bos, std::optional<int64_t> config_eos,
                              const std::string& tokenizer_file);
-
-// Special token ids config.json gives (they win over tokenizer_config.json's strings).
-struct ConfigTokenIds {
-  std::optional<int64_t> bos, eos, pad;
-};
 
 // Reads the tokenizer files of checkpoint folder `dir`:
 //   * tokenizer.json byte-level BPE (+ tokenizer_config.json): a "gpt2" table;

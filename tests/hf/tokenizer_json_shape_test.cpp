@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "hf/hf_tokenizer.h"
-#include "hf/tokenizer_json_shape.h"
 #include "tokenizer_convert_util.h"
 
 namespace tern::hf::test {
@@ -36,13 +35,11 @@ json byte_level_doc() {
 }
 json llama3_doc() {
   json j = byte_level_doc();
-  j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = kLlama3SplitRegex;
+  j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = tok::kLlama3Pattern;
   return j;
 }
 
 TokenizerJsonShape shape_of(const json& j) { return parse_tokenizer_json(j.dump(), "tokenizer.json").shape; }
-
-TEST(TokenizerJsonShape, SplitRegexIsTheRuntimes) { EXPECT_STREQ(kLlama3SplitRegex, tok::kLlama3Pattern); }
 
 TEST(TokenizerJsonShape, ByteLevelShapesAndTheirPreNames) {
   const TokenizerJsonShape llama3 = shape_of(llama3_doc());

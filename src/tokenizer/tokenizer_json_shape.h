@@ -6,6 +6,8 @@
 //     decoder; mapped to llama.cpp's tokenizer.ggml.pre name;
 //   * SentencePiece-style BPE (Llama 2 converted by transformers): byte fallback, "▁" for
 //     spaces by a Prepend/Replace normalizer or a Metaspace pre-tokenizer.
+// The Llama 3 Split regex must be exactly kLlama3Pattern (tern/tokenizer.h), the string
+// tokenizer.json stores.
 // Anything else (another model type, normalizer, pre-tokenizer, decoder, post-processor or
 // option) throws tern::Error naming the file and the JSON path of the component, so a
 // tokenizer tern would split differently is never converted silently.
@@ -14,13 +16,9 @@
 #include <optional>
 #include <string>
 
-#include "hf/json_util.h"
+#include "runtime/json_at.h"
 
-namespace tern::hf {
-
-// The Llama 3 pre-tokenizer regex exactly as tokenizer.json stores it (tern's runtime
-// kLlama3Pattern is the same string; a test keeps the two equal).
-extern const char* const kLlama3SplitRegex;
+namespace tern::tok {
 
 enum class TokenizerJsonKind { ByteLevelBpe, SentencePieceBpe };
 
@@ -38,4 +36,4 @@ struct TokenizerJsonShape {
 // `root` is the whole tokenizer.json document.
 TokenizerJsonShape classify_tokenizer_json(const JsonAt& root);
 
-}  // namespace tern::hf
+}  // namespace tern::tok

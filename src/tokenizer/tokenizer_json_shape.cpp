@@ -1,11 +1,10 @@
-#include "hf/tokenizer_json_shape.h"
+#include "tokenizer/tokenizer_json_shape.h"
 
 #include <vector>
 
-namespace tern::hf {
+#include "tern/tokenizer.h"
 
-const char* const kLlama3SplitRegex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+namespace tern::tok {
 
 namespace {
 
@@ -56,7 +55,7 @@ void check_model(const JsonAt& model, TokenizerJsonShape& s, bool& ignore_merges
   model.require_object();
   const JsonAt type = model.child("type");
   if (type.as_string() != "BPE") {
-    type.fail("unsupported tokenizer model '" + type.as_string() + "' (tern implements BPE only)");
+    type.fail("unsupported tokenizer model.type '" + type.as_string() + "' (tern implements BPE only)");
   }
   if (auto d = model.find("dropout"); d && d->as_number() != 0.0) unsupported(*d, "BPE dropout");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
@@ -150,7 +149,7 @@ void check_pre_tokenizer(const JsonAt& root, TokenizerJsonShape& s, bool ignore_
   }
   if (byte_level_regex) unsupported(last.child("use_regex"), "ByteLevel use_regex true after a Split");
   auto [regex, is_regex] = pattern_of(split);
-  if (!is_regex || regex != kLlama3SplitRegex) {
+  if (!is_regex || regex != kLlama3Pattern) {
     unsupported(split.child("pattern"), "Split pattern '" + regex +
                                             "' (tern knows the Llama 3 regex as a Split pattern, and GPT-2's inside ByteLevel)");
   }
@@ -252,4 +251,4 @@ TokenizerJsonShape classify_tokenizer_json(const JsonAt& root) {
   return s;
 }
 
-}  // namespace tern::hf
+}  // namespace tern::tok

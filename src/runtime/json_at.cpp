@@ -1,11 +1,11 @@
-#include "hf/json_util.h"
+#include "runtime/json_at.h"
 
 #include <fstream>
-#include <sstream>
 
+#include "runtime/read_file.h"
 #include "tern/error.h"
 
-namespace tern::hf {
+namespace tern {
 
 Json parse_json(std::string_view text, const std::string& file) {
   try {
@@ -13,15 +13,6 @@ Json parse_json(std::string_view text, const std::string& file) {
   } catch (const Json::exception& e) {
     throw Error(file + ": invalid JSON: " + e.what());
   }
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(path + ": read error");
-  return ss.str();
 }
 
 Json read_json_file(const std::string& path, const std::string& display_name) {
@@ -117,4 +108,4 @@ const std::string& JsonAt::as_string() const {
   return value.get_ref<const std::string&>();
 }
 
-}  // namespace tern::hf
+}  // namespace tern
