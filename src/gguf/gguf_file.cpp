@@ -398,6 +398,12 @@ std::string quoted_key(std::string_view key) {
 }
 }  // namespace
 
+template <class T>
+T File::required(std::string_view key, std::optional<T> v) const {
+  if (!v) fail(quoted_key(key), "missing");
+  return *v;
+}
+
 std::optional<uint64_t> File::get_uint_opt(std::string_view key) const {
   const Value* v = find(key);
   if (v == nullptr) return std::nullopt;
@@ -439,29 +445,11 @@ std::optional<bool> File::get_bool_opt(std::string_view key) const {
   return v->u != 0;
 }
 
-std::string_view File::get_string(std::string_view key) const {
-  auto v = get_string_opt(key);
-  if (!v) fail(quoted_key(key), "missing");
-  return *v;
-}
-
-uint64_t File::get_uint(std::string_view key) const {
-  auto v = get_uint_opt(key);
-  if (!v) fail(quoted_key(key), "missing");
-  return *v;
-}
-
-double File::get_float(std::string_view key) const {
-  auto v = get_float_opt(key);
-  if (!v) fail(quoted_key(key), "missing");
-  return *v;
-}
-
-bool File::get_bool(std::string_view key) const {
-  auto v = get_bool_opt(key);
-  if (!v) fail(quoted_key(key), "missing");
-  return *v;
-}
+// The required getters: the optional one's value, or an error naming the missing key.
+std::string_view File::get_string(std::string_view key) const { return required(key, get_string_opt(key)); }
+uint64_t File::get_uint(std::string_view key) const { return required(key, get_uint_opt(key)); }
+double File::get_float(std::string_view key) const { return required(key, get_float_opt(key)); }
+bool File::get_bool(std::string_view key) const { return required(key, get_bool_opt(key)); }
 
 std::vector<std::string_view> File::get_string_array(std::string_view key) const {
   const Value* v = find(key);

@@ -112,6 +112,8 @@ class File {
   [[noreturn]] void fail(std::string_view field, const std::string& message) const;
 
  private:
+  template <class T>
+  T required(std::string_view key, std::optional<T> v) const;  // *v, or fails naming the key
   std::shared_ptr<MappedFile> map_;  // null when parsed from memory
   std::span<const uint8_t> bytes_;
   std::string name_;
