@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "kernels/backend.h"
 #include "kernels/float_ops.h"
 
 namespace {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.h"
 #include "kernels/float_ops.h"
 #include "kernels/q8_head.h"
 #include "kernels/ternary.h"
@@ -140,7 +141,8 @@ void BM_LmHeadF16(benchmark::State& state, int64_t rows) {
   std::vector<float> x(static_cast<size_t>(k), 0.01f), y(static_cast<size_t>(rows));
   ThreadPool& pool = pool_for(threads);
   for (auto _ : state) {
-    gemm_f16_f32(w.data(), rows, k, x.data(), 1, y.data(), rows, &pool);
+    const HeadKernels::Rows f16 = best_backend().head->f16;
+    pool.parallel_rows(rows, 8, [&](int64_t b, int64_t e) { f16(w.data(), k, x.data(), 1, y.data(), rows, b, e); });
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * k * 2);

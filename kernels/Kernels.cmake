@@ -1,6 +1,12 @@
 # tern_kernels: the scalar reference (always), plus each ISA's files compiled with only
-# that ISA's flags. dispatch.cpp (no ISA flags) checks the CPU before calling any of them.
-file(GLOB TERN_KERNELS_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp ${CMAKE_CURRENT_LIST_DIR}/scalar/*.cpp)
+# that ISA's flags. backend.cpp (no ISA flags) checks the CPU before any of them is chosen.
+file(GLOB TERN_KERNELS_SCALAR CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/scalar/*.cpp)
+file(GLOB TERN_KERNELS_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
+list(APPEND TERN_KERNELS_SRC ${TERN_KERNELS_SCALAR})
+# The scalar implementations must be scalar (TERN_KERNEL=scalar promises no SIMD runs): no
+# auto-vectorization, loop or straight-line (GCC and clang spell it differently).
+set_source_files_properties(${TERN_KERNELS_SCALAR} PROPERTIES COMPILE_OPTIONS
+  "$<IF:$<CXX_COMPILER_ID:Clang>,-fno-vectorize;-fno-slp-vectorize,-fno-tree-vectorize;-fno-tree-slp-vectorize>")
 if(TERN_ARCH_X86)
   file(GLOB TERN_KERNELS_AVX2 CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/x86/*.cpp)
   set_source_files_properties(${TERN_KERNELS_AVX2} PROPERTIES COMPILE_OPTIONS "${TERN_AVX2_FLAGS}")

@@ -1,66 +1,13 @@
-// The attention tile (kernels/attention.h) and the choice of its inner loops. Compiled
-// without ISA flags: the AVX2 loops are only called after the CPU check below.
+// The attention tile (kernels/attention.h) over the inner loops of one implementation
+// (backend.cpp holds the implementations and chooses). Compiled without ISA flags.
 #include "kernels/attention.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
-#include <vector>
 
-#include "kernels/attention_impls.h"
 #include "kernels/float_ops.h"
-#include "runtime/cpu_features.h"
-#include "tern/error.h"
+#include "kernels/impl_counter.h"
 
 namespace tern::kernels {
-namespace {
-
-const AttentionKernels kScalar = {"scalar", attention_qk_scalar, attention_pv_scalar, attention_f16_rows_scalar};
-#if defined(__aarch64__)
-const AttentionKernels kXsimd = {"xsimd", attention_qk_xsimd, attention_pv_xsimd, attention_f16_rows_neon};
-#else  // x86-64's baseline has no half conversion instruction (F16C comes with AVX2 here)
-const AttentionKernels kXsimd = {"xsimd", attention_qk_xsimd, attention_pv_xsimd, attention_f16_rows_scalar};
-#endif
-#if defined(TERN_ARCH_X86)
-const AttentionKernels kAvx2 = {"avx2", attention_qk_avx2, attention_pv_avx2, attention_f16_rows_f16c};
-#endif
-
-// Best first.
-const std::vector<const AttentionKernels*>& runnable() {
-  static const std::vector<const AttentionKernels*> v = [] {
-    std::vector<const AttentionKernels*> out;
-#if defined(TERN_ARCH_X86)
-    if (cpu_features().avx2 && cpu_features().f16c) out.push_back(&kAvx2);
-#endif
-    out.push_back(&kXsimd);
-    out.push_back(&kScalar);
-    return out;
-  }();
-  return v;
-}
-
-const AttentionKernels& chosen() {
-  const char* forced = std::getenv("TERN_ATTENTION");
-  if (forced == nullptr || *forced == '\0') return *runnable().front();
-  std::string names;
-  for (const AttentionKernels* k : runnable()) {
-    if (std::string(k->name) == forced) return *k;
-    names += std::string(names.empty() ? "" : ", ") + k->name;
-  }
-  throw Error(std::string("TERN_ATTENTION=") + forced + ": unknown or unsupported attention kernel; this CPU runs: " +
-              names);
-}
-
-}  // namespace
-
-const AttentionKernels& scalar_attention_kernels() { return kScalar; }
-int attention_kernel_count() { return static_cast<int>(runnable().size()); }
-const AttentionKernels& attention_kernel(int i) { return *runnable().at(static_cast<size_t>(i)); }
-
-const AttentionKernels& attention_kernels() {
-  static const AttentionKernels& k = chosen();
-  return k;
-}
 
 size_t attention_scratch_floats(int64_t rows, int64_t n_keys, int64_t head_dim) {
   return static_cast<size_t>(rows * n_keys + 2 * kAttentionKeyBlock * head_dim);
@@ -71,6 +18,7 @@ size_t attention_scratch_floats(int64_t rows, int64_t n_keys, int64_t head_dim) 
 // Rows only visit keys up to their own position (causal); the scores row of row r is
 // scratch + r * n_keys.
 void attend_tile(const AttentionKernels& kern, const AttentionTile& t, float* scratch) {
+  kern.calls->bump();
   const int64_t hd = t.head_dim, nh = t.n_heads;
   const int64_t n_keys = t.pos0 + t.n_tokens;
   float* scores = scratch;

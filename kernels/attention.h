@@ -17,7 +17,9 @@
 
 namespace tern::kernels {
 
-// The three inner loops, per implementation.
+struct ImplCounter;  // impl_counter.h
+
+// The inner loops, per implementation (the backend's "attention" entry, backend.h).
 struct AttentionKernels {
   const char* name;
   // scores[j] = dot(q, k + j * ldk) * scale for j < n_keys (dot as above, hd elements).
@@ -26,14 +28,12 @@ struct AttentionKernels {
   void (*pv)(const float* p, const float* v, int64_t ldv, int64_t n_keys, int64_t hd, float* out);
   // dst[r * hd + i] = float(src[r * ld_src + i]) (IEEE half, exact), r < n_rows, i < hd.
   void (*f16_rows)(const uint16_t* src, int64_t ld_src, int64_t n_rows, int64_t hd, float* dst);
+  // Bumped once per tile attend_tile runs with these loops.
+  ImplCounter* calls;
 };
 
-const AttentionKernels& scalar_attention_kernels();
-// Every implementation compiled in that this CPU runs (scalar last).
-int attention_kernel_count();
-const AttentionKernels& attention_kernel(int i);
-// The fastest one here, or the one named by TERN_ATTENTION=<name> (scalar, xsimd, avx2);
-// an unknown or unsupported name throws tern::Error.
+// Transitional, until src/model/attention.cpp reads the model's Backend: the best
+// attention implementation here (backend.cpp).
 const AttentionKernels& attention_kernels();
 
 // One tile. Query row r = t * n_heads + h (token t < n_tokens, head h < n_heads) is
@@ -65,7 +65,8 @@ constexpr int64_t kAttentionKeyBlock = 32;
 // position is n_keys - 1.
 size_t attention_scratch_floats(int64_t rows, int64_t n_keys, int64_t head_dim);
 
-// Computes the tile with `kern`; scratch holds attention_scratch_floats(...) floats.
+// Computes the tile with `kern` (a Backend's attention entry); scratch holds
+// attention_scratch_floats(...) floats.
 void attend_tile(const AttentionKernels& kern, const AttentionTile& tile, float* scratch);
 
 }  // namespace tern::kernels

@@ -1,9 +1,10 @@
-// The one dispatch point: which ternary kernel runs, chosen from the CPU's features or
-// forced with TERN_KERNEL=<name> (or kernel_by_name for the CLI's --kernel).
+// The ternary kernels: the list compiled in, lookup by name, and the matmul drivers. Which
+// kernel runs is the backend table's ternary entry (backend.cpp), chosen with the other
+// entries from the CPU's features or forced with TERN_KERNEL / --kernel.
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 
+#include "kernels/backend.h"
 #include "kernels/kernel_impls.h"
 #include "runtime/thread_pool.h"
 #include "tern/error.h"
@@ -21,7 +22,9 @@ std::string names(bool only_supported) {
   return s;
 }
 
-const Kernel& checked(const std::string& name, const std::string& origin) {
+}  // namespace
+
+const Kernel& checked_kernel(const std::string& name, const std::string& origin) {
   const Kernel* k = find_kernel(name);
   if (k == nullptr) {
     throw Error(origin + ": unknown kernel '" + name + "'; kernels that run on this CPU: " + names(true) +
@@ -33,8 +36,6 @@ const Kernel& checked(const std::string& name, const std::string& origin) {
   }
   return *k;
 }
-
-}  // namespace
 
 const std::vector<const Kernel*>& all_kernels() {
   static const std::vector<const Kernel*> kernels = [] {
@@ -59,29 +60,12 @@ const Kernel* find_kernel(const std::string& name) {
   return nullptr;
 }
 
-const Kernel& kernel_by_name(const std::string& name) { return checked(name, "--kernel"); }
+const Kernel& kernel_by_name(const std::string& name) { return checked_kernel(name, "--kernel"); }
 
 const Kernel& select_kernel(std::string* why) {
-  const char* forced = std::getenv("TERN_KERNEL");
-  if (forced != nullptr && *forced != '\0') {
-    const Kernel& k = checked(forced, std::string("TERN_KERNEL=") + forced);
-    if (why != nullptr) *why = std::string("TERN_KERNEL=") + forced;
-    return k;
-  }
-  std::string skipped;  // better kernels this CPU cannot run, and what they need
-  for (const Kernel* k : all_kernels()) {  // best first
-    if (!k->supported()) {
-      skipped += std::string(skipped.empty() ? "" : ", ") + k->name + " needs " + k->needs;
-      continue;
-    }
-    if (why != nullptr) {
-      const std::string present = std::string(k->needs) == "nothing" ? "portable" : std::string(k->needs) + " present";
-      *why = std::string(k->name) + ": " + present + ", highest priority" +
-             (skipped.empty() ? std::string() : " this CPU supports (" + skipped + ")");
-    }
-    return *k;
-  }
-  return kScalarKernel;  // unreachable: scalar is always supported
+  const Backend b = select_backend_from_env();
+  if (why != nullptr) *why = b.why_of(Entry::Ternary);
+  return *b.ternary;
 }
 
 namespace {

@@ -1,6 +1,7 @@
-// Float ops (float_ops.h) with xsimd at the baseline ISA (SSE2 on x86-64, NEON on aarch64).
-// Every function processes rows independently, so splitting rows across threads never
-// changes a result.
+// Float ops (float_ops.h) with xsimd at the baseline ISA (SSE2 on x86-64, NEON on aarch64):
+// the "xsimd" implementation of the backend's float and head entries. Every function
+// processes rows independently, so splitting rows across threads never changes a result.
+// kernels/scalar/float_ops_scalar.cpp spells out the same operations in the same order.
 #include "kernels/float_ops.h"
 
 #include <bit>
@@ -9,14 +10,14 @@
 #include <xsimd/xsimd.hpp>
 
 #include "kernels/float_ops_impls.h"
-#include "runtime/cpu_features.h"
-#include "runtime/thread_pool.h"
+#include "kernels/impl_counter.h"
 
 namespace tern::kernels {
 namespace {
 
 using Batch = xsimd::batch<float>;
 constexpr int64_t kLanes = static_cast<int64_t>(Batch::size);
+static_assert(kLanes == kFloatLanes, "the scalar float ops emulate the baseline ISA's 4 float lanes");
 
 // Sum of a batch's lanes in one fixed order: fold the upper half onto the lower half until
 // one lane is left (4 lanes: (l0 + l2) + (l1 + l3), the order SSE2's hadd uses). xsimd::hadd
@@ -33,6 +34,7 @@ float sum_lanes(const Batch& b) {
 }  // namespace
 
 void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y) {
+  counters::float_xsimd.bump();
   Batch acc(0.0f);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -75,6 +77,7 @@ void rope_tables(int64_t head_dim, const float* inv_freq, int64_t n_pos, float* 
 }
 
 void rope_neox(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row, const float* sin_row) {
+  counters::float_xsimd.bump();
   const int64_t half = head_dim / 2;
   for (int64_t h = 0; h < n_heads; ++h) {
     float* v = x + h * head_dim;
@@ -98,38 +101,8 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row
   }
 }
 
-void rope_adjacent(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row, const float* sin_row) {
-  const int64_t half = head_dim / 2;
-  for (int64_t h = 0; h < n_heads; ++h) {
-    float* v = x + h * head_dim;
-    for (int64_t j = 0; j < half; ++j) {  // scalar: RoPE is a few hundred flops per row
-      const float a = v[2 * j], b = v[2 * j + 1];
-      const float pa = a * cos_row[j], qa = b * sin_row[j];
-      const float pb = b * cos_row[j + half], qb = a * sin_row[j + half];
-      v[2 * j] = pa - qa;
-      v[2 * j + 1] = pb + qb;
-    }
-  }
-}
-
-void softmax(float* x, int64_t n) {
-  if (n <= 0) return;
-  float mx = x[0];
-  for (int64_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    // exp in double, rounded: the same float on every ISA (see rope_tables). Below -104 the
-    // float result is exactly 0 (e^-104 < half the smallest subnormal): skip the call.
-    const float d = x[i] - mx;
-    x[i] = d < -104.0f ? 0.0f : static_cast<float>(std::exp(static_cast<double>(d)));
-    sum += x[i];
-  }
-  // A plain IEEE division per element (the compiler vectorises it): xsimd's batch division
-  // gave results an ulp away from IEEE division on aarch64 (qemu -cpu max), x86 did not.
-  for (int64_t i = 0; i < n; ++i) x[i] = x[i] / sum;
-}
-
 void relu2_mul(const float* gate, const float* up, float* out, int64_t n) {
+  counters::float_xsimd.bump();
   const Batch zero(0.0f);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -143,6 +116,7 @@ void relu2_mul(const float* gate, const float* up, float* out, int64_t n) {
 }
 
 void add_inplace(float* y, const float* x, int64_t n) {
+  counters::float_xsimd.bump();
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) (Batch::load_unaligned(y + i) + Batch::load_unaligned(x + i)).store_unaligned(y + i);
   for (; i < n; ++i) y[i] += x[i];
@@ -218,7 +192,8 @@ constexpr int64_t kChunk = 256;  // elements converted to float at a time (stays
 
 // One row against n_tokens tokens: the row is converted chunk by chunk once and used for
 // every token. Per token the accumulation order is fixed (lane-wise over the row, then
-// hadd, then the scalar tail), whatever rows or tokens surround it.
+// sum_lanes, then the scalar tail), whatever rows or tokens surround it. xsimd::fma is a
+// product then an add at the baseline ISA (no FMA instruction; -ffp-contract=off).
 template <void (*Convert)(const uint16_t*, float*, int64_t)>
 void gemm_rows_generic(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                        int64_t r0, int64_t r1) {
@@ -243,7 +218,7 @@ void gemm_rows_generic(const uint16_t* w, int64_t k, const float* x, int64_t n_t
       }
       for (int64_t t = 0; t < nt; ++t) {
         const float* xt = x + (t0 + t) * k;
-        float s = xsimd::hadd(acc[t]);
+        float s = sum_lanes(acc[t]);
         for (int64_t c = body; c < k; ++c) {
           float wf;
           Convert(row + c, &wf, 1);
@@ -259,49 +234,14 @@ void gemm_rows_generic(const uint16_t* w, int64_t k, const float* x, int64_t n_t
 
 void gemm_f16_f32_rows_generic(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y,
                                int64_t ldy, int64_t r0, int64_t r1) {
+  counters::head_xsimd.bump();
   gemm_rows_generic<f16_to_f32_row>(w, k, x, n_tokens, y, ldy, r0, r1);
 }
 
 void gemm_bf16_f32_rows_generic(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y,
                                 int64_t ldy, int64_t r0, int64_t r1) {
+  counters::head_xsimd.bump();
   gemm_rows_generic<bf16_to_f32_row>(w, k, x, n_tokens, y, ldy, r0, r1);
-}
-
-bool use_avx2_float_kernels() {
-#if defined(TERN_ARCH_X86)
-  static const bool ok = cpu_features().avx2_fma_f16c();
-  return ok;
-#else
-  return false;
-#endif
-}
-
-const char* head_gemm_impl() { return use_avx2_float_kernels() ? "avx2-f16c" : "xsimd-baseline"; }
-
-void gemm_f16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
-                       int64_t row_begin, int64_t row_end) {
-#if defined(TERN_ARCH_X86)
-  if (use_avx2_float_kernels()) return gemm_f16_f32_rows_avx2(w, k, x, n_tokens, y, ldy, row_begin, row_end);
-#endif
-  gemm_f16_f32_rows_generic(w, k, x, n_tokens, y, ldy, row_begin, row_end);
-}
-
-void gemm_bf16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
-                        int64_t row_begin, int64_t row_end) {
-#if defined(TERN_ARCH_X86)
-  if (use_avx2_float_kernels()) return gemm_bf16_f32_rows_avx2(w, k, x, n_tokens, y, ldy, row_begin, row_end);
-#endif
-  gemm_bf16_f32_rows_generic(w, k, x, n_tokens, y, ldy, row_begin, row_end);
-}
-
-void gemm_f16_f32(const uint16_t* w, int64_t rows, int64_t k, const float* x, int64_t n_tokens, float* y,
-                  int64_t ldy, ThreadPool* pool) {
-  parallel_rows(pool, rows, 8, [&](int64_t b, int64_t e) { gemm_f16_f32_rows(w, k, x, n_tokens, y, ldy, b, e); });
-}
-
-void gemm_bf16_f32(const uint16_t* w, int64_t rows, int64_t k, const float* x, int64_t n_tokens, float* y,
-                   int64_t ldy, ThreadPool* pool) {
-  parallel_rows(pool, rows, 8, [&](int64_t b, int64_t e) { gemm_bf16_f32_rows(w, k, x, n_tokens, y, ldy, b, e); });
 }
 
 }  // namespace tern::kernels

@@ -1,15 +1,13 @@
 // Float32 operations of the forward pass, with the exact float32 semantics of the golden
 // reference (../shared/golden/README.md). Each function computes every output row the
 // same way however rows are split across threads, so results never depend on the thread
-// count. SIMD through xsimd (baseline ISA); the F16/BF16 head GEMM also has an AVX2+F16C+FMA
-// path chosen at run time.
+// count. The functions below that have SIMD (rmsnorm, rope_neox, relu2_mul, add_inplace)
+// are the xsimd implementation (baseline ISA) of the backend's "float" entry; the scalar
+// one (float_ops_impls.h) gives the same bits. The forward pass calls them through its
+// Backend (backend.h), never directly.
 #pragma once
 
 #include <cstdint>
-
-namespace tern {
-class ThreadPool;
-}
 
 namespace tern::kernels {
 
@@ -36,11 +34,16 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row
 // is how the converters lay out Q/K for the "llama" GGUF arch. Same tables as rope_neox.
 void rope_adjacent(float* x, int64_t n_heads, int64_t head_dim, const float* cos_row, const float* sin_row);
 
-// In place, float32: e_i = expf(x_i - max), x_i = e_i / sum(e).
+// In place, float32: e_i = expf(x_i - max), x_i = e_i / sum(e). Plain C++ (exp is the cost),
+// shared by every attention implementation.
 void softmax(float* x, int64_t n);
 
 // out[i] = relu(gate[i])^2 * up[i]  (BitNet's relu2 gated MLP). out may alias gate or up.
 void relu2_mul(const float* gate, const float* up, float* out, int64_t n);
+
+// gate[i] = silu(gate[i]) * up[i] = (g / (1 + exp(-g))) * up[i]  (llama.cpp's "bitnet" FFN).
+// Plain C++ (exp is the cost), shared by every float implementation.
+void silu_mul(float* gate, const float* up, int64_t n);
 
 // y[i] += x[i] (residual).
 void add_inplace(float* y, const float* x, int64_t n);
@@ -59,20 +62,9 @@ float bf16_to_f32(uint16_t h);
 uint16_t f32_to_bf16(float f);
 void bf16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 
-// The tied lm_head: y[t * ldy + r] = sum_i float(w[r * k + i]) * x[t * k + i] for rows
-// [row_begin, row_end) and n_tokens tokens, float32 accumulation. w is F16 (or BF16 with
-// the _bf16 variants), row-major rows x k.
-void gemm_f16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
-                       int64_t row_begin, int64_t row_end);
-void gemm_bf16_f32_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
-                        int64_t row_begin, int64_t row_end);
-// All rows, split over `pool` (nullptr: this thread).
-void gemm_f16_f32(const uint16_t* w, int64_t rows, int64_t k, const float* x, int64_t n_tokens, float* y,
-                  int64_t ldy, ThreadPool* pool);
-void gemm_bf16_f32(const uint16_t* w, int64_t rows, int64_t k, const float* x, int64_t n_tokens, float* y,
-                   int64_t ldy, ThreadPool* pool);
-
-// Which head GEMM implementation runs here: "avx2-f16c" or "xsimd-<arch>".
-const char* head_gemm_impl();
+// The tied lm_head's contract (the backend's "head" entry, HeadKernels in backend.h):
+// y[t * ldy + r] = sum_i float(w[r * k + i]) * x[t * k + i] for rows [row_begin, row_end) and
+// n_tokens tokens, float32 accumulation, w F16 (or BF16) row-major rows x k. The
+// implementations are in float_ops_impls.h.
 
 }  // namespace tern::kernels

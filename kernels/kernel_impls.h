@@ -1,11 +1,22 @@
-// Internal: the kernel objects each ISA file defines, for dispatch.cpp and the tests.
-// Only files compiled for an ISA define its objects; dispatch.cpp references them under
+// Internal: the kernel objects each ISA file defines, for backend.cpp, dispatch.cpp and the
+// tests. Only files compiled for an ISA define its objects; backend.cpp references them under
 // the same TERN_ARCH_* macros, and checks Kernel::supported() before any call.
 #pragma once
 
+#include "kernels/impl_counter.h"
 #include "kernels/ternary.h"
 
 namespace tern::kernels {
+
+// What this CPU runs, for Kernel::supported and the backend table. Defined in backend.cpp,
+// the one place that reads runtime/cpu_features to choose.
+bool cpu_runs_portable();      // always true
+bool cpu_runs_avx2();          // AVX2 (the ternary AVX2 kernels, int8 quantization)
+bool cpu_runs_avx2_f16c();     // AVX2 + F16C (attention)
+bool cpu_runs_avx2_fma_f16c(); // AVX2 + FMA + F16C (the F16/BF16 and Q8_0 heads)
+bool cpu_runs_avx512_vnni();   // AVX-512 F/BW/VL/VNNI with the OS saving ZMM state
+bool cpu_runs_neon();
+bool cpu_runs_dotprod();
 
 extern const Kernel kScalarKernel;
 #if defined(TERN_ARCH_X86)
@@ -19,6 +30,9 @@ extern const Kernel kNeonMadKernel;
 extern const Kernel kNeonDotprodKernel;
 extern const Kernel kNeonLutKernel;
 #endif
+
+// kernel_by_name with `origin` starting the error message (dispatch.cpp).
+const Kernel& checked_kernel(const std::string& name, const std::string& origin);
 
 // Fills acts.sums (per token: sum of its kp int8 values). Shared by the MAD kernels.
 void compute_token_sums(PreparedActs& acts);

@@ -30,13 +30,12 @@ void quantize_q8_acts(const float* x, int64_t k, int64_t n_tokens, uint8_t* out)
 
 // y[t * ldy + r] for rows [r0, r1), tokens [0, n_tokens); w is rows x (k / 32) blocks, k a
 // multiple of 32. `acts` is x prepared by quantize_q8_acts (Int8 only; ignored by F32).
+// The best implementation this CPU runs (best_backend(), backend.h): tests and tools. The
+// model runs its Backend's q8head entry.
 void gemm_q8_0_rows(Q8Head mode, const uint8_t* w, int64_t k, const float* x, const uint8_t* acts,
                     int64_t n_tokens, float* y, int64_t ldy, int64_t r0, int64_t r1);
 
-// Which implementation runs here: "avx2" or "scalar".
-const char* q8_head_impl();
-
-// Portable reference versions (tests compare the fast paths with them).
+// The implementations (the q8head entry): the portable reference, and AVX2.
 void gemm_q8_0_rows_scalar(Q8Head mode, const uint8_t* w, int64_t k, const float* x, const uint8_t* acts,
                            int64_t n_tokens, float* y, int64_t ldy, int64_t r0, int64_t r1);
 #if defined(TERN_ARCH_X86)

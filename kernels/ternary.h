@@ -4,7 +4,7 @@
 //
 //     y[t][r] = sum_k  q[t][k] * T[r][k]         (int32, exact)
 //
-// for int8 activations q (one row per token, from quantize_row_i8) and ternary weights
+// for int8 activations q (one row per token, from the backend's quantize entry) and ternary weights
 // T in {-1,0,+1}. The float epilogue (y / (s * weight_scale)) is not the kernel's job.
 #pragma once
 
@@ -92,9 +92,8 @@ int8_t t1_get(const TernaryMatrix& w, int64_t row, int64_t col);
 // ../shared/golden/README.md "Erratum". One IEEE division differs in the last bit for ~25%
 // of absmax values, which flips an int8 value only when x * s is within an ulp of a tie.)
 // Writes n int8 values and zero-fills q[n..padded_n). Returns s.
-// Uses the AVX2 version when the CPU has it (bit-identical to the scalar one).
-float quantize_row_i8(const float* x, int64_t n, int64_t padded_n, int8_t* q);
-// The plain C++ definition (the specification the SIMD versions are tested against).
+// The plain C++ definition (the specification the SIMD versions are tested against); the
+// forward pass runs its Backend's quantize entry (backend.h), bit-identical to this.
 float quantize_row_i8_scalar(const float* x, int64_t n, int64_t padded_n, int8_t* q);
 
 // Activations prepared for a kernel: the int8 rows (padded to the weight's Kp), plus
@@ -150,8 +149,9 @@ void matmul_threaded(const Kernel& kernel, const TernaryMatrix& w, const Prepare
 
 // Every kernel compiled into this binary (supported or not), best first.
 const std::vector<const Kernel*>& all_kernels();
-// The dispatch point: TERN_KERNEL=<name> if set (throws tern::Error if unknown or not
-// supported here), else the highest-priority supported kernel. `why` says which and why.
+// The ternary entry of select_backend_from_env() (backend.h): TERN_KERNEL's kernel if it
+// names one (throws tern::Error if a name is unknown or not supported here), else the
+// highest-priority supported kernel. `why` says which and why.
 const Kernel& select_kernel(std::string* why = nullptr);
 // Forces a kernel by name (CLI --kernel); throws tern::Error if unknown or unsupported.
 const Kernel& kernel_by_name(const std::string& name);

@@ -1,7 +1,8 @@
 // `tern info FILE [--json]`: what a GGUF file holds (format, architecture, hyper-parameters,
 // tokenizer, chat template, other metadata, tensor table, totals per type), plus any
 // sections registered through tools/info_sections.h.
-// `tern info --kernels`: the ternary kernels compiled in, and which one dispatch picks here.
+// `tern info --kernels`: the ternary kernels compiled in, and every entry of the backend table
+// (kernels/backend.h): its implementations, which one runs here and why.
 // The facts come from gguf::summarize (src/gguf/gguf_summary.h); this file only prints.
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_summary.h"
+#include "kernels/backend.h"
 #include "kernels/ternary.h"
 #include "tern/error.h"
 #include "tools/command.h"
@@ -200,7 +202,8 @@ void print_text(const File& f, const Summary& s) {
   }
 }
 
-// The kernel list and dispatch decision; `error` is set if TERN_KERNEL names a bad kernel.
+// The kernel list and the backend table: every entry, its implementations and the choice
+// (TERN_KERNEL applied). `error` is set if TERN_KERNEL names a bad kernel or implementation.
 json kernels_json(std::string& error) {
   json j;
   j["kernels"] = json::array();
@@ -211,14 +214,27 @@ json kernels_json(std::string& error) {
                             {"supported", k->supported()}, {"priority", k->priority},
                             {"tern_t1", t1 == k->name ? std::string("own code") : "runs " + t1 + "'s T1 code"}});
   }
-  std::string why;
+  std::optional<tern::kernels::Backend> backend;
   try {
-    j["selected"] = tern::kernels::select_kernel(&why).name;
-    j["why"] = why;
+    backend = tern::kernels::select_backend_from_env();
+    j["selected"] = backend->ternary->name;
+    j["why"] = backend->why_of(tern::kernels::Entry::Ternary);
   } catch (const tern::Error& e) {
     error = e.what();
     j["selected"] = nullptr;
     j["why"] = error;
+  }
+  // Every entry of the backend table (the best choice when TERN_KERNEL is bad: the list of
+  // what is compiled in is still worth printing).
+  j["backend"] = json::array();
+  for (const auto& e : tern::kernels::describe_backend(backend ? *backend : tern::kernels::best_backend())) {
+    json impls = json::array();
+    for (const auto& i : e.impls) {
+      impls.push_back({{"name", i.name}, {"description", i.description}, {"needs", i.needs}, {"supported", i.supported}});
+    }
+    j["backend"].push_back({{"entry", e.entry}, {"description", e.description}, {"implementations", impls},
+                            {"selected", backend ? json(e.chosen) : json(nullptr)},
+                            {"why", backend ? e.why : error}});
   }
   return j;
 }
@@ -234,6 +250,17 @@ void print_kernels_text(const json& k) {
     std::printf("selected: none (%s)\n", k["why"].get<std::string>().c_str());
   } else {
     std::printf("selected: %s (%s)\n", k["selected"].get<std::string>().c_str(), k["why"].get<std::string>().c_str());
+  }
+  std::printf("\nbackend (TERN_KERNEL=<kernel> or <entry>=<impl>,...; \"scalar\" forces every entry):\n");
+  for (const json& e : k["backend"]) {
+    std::printf("  %-10s %s\n", e["entry"].get<std::string>().c_str(), e["description"].get<std::string>().c_str());
+    for (const json& i : e["implementations"]) {
+      const bool chosen = !e["selected"].is_null() && e["selected"] == i["name"];
+      std::printf("    %s %-12s %-13s %s\n", chosen ? "*" : " ", i["name"].get<std::string>().c_str(),
+                  i["supported"].get<bool>() ? "supported" : ("needs " + i["needs"].get<std::string>()).c_str(),
+                  i["description"].get<std::string>().c_str());
+    }
+    if (!e["selected"].is_null()) std::printf("    selected: %s (%s)\n", e["selected"].get<std::string>().c_str(), e["why"].get<std::string>().c_str());
   }
 }
 
@@ -265,7 +292,7 @@ const bool registered = tern::cli::register_command(
        auto args = std::make_shared<InfoArgs>();
        sub.add_option("file", args->file, "GGUF file to describe");
        sub.add_flag("--json", args->json, "print JSON instead of text (for scripts)");
-       sub.add_flag("--kernels", args->kernels, "list the ternary kernels and the one this CPU would use");
+       sub.add_flag("--kernels", args->kernels, "list the kernels of every backend entry and the ones this CPU would use");
        return [args] { return run_info(*args); };
      },
      20});

@@ -5,7 +5,6 @@
 #include <arm_neon.h>
 
 #include "kernels/kernel_impls.h"
-#include "runtime/cpu_features.h"
 
 namespace tern::kernels {
 namespace {
@@ -23,11 +22,11 @@ inline int32x4_t group_dot(int32x4_t acc, const uint8_t* wg, const int8_t* qg) {
   return acc;
 }
 
-bool supported() { return cpu_features().dotprod; }
 
 void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::ternary_neon_dotprod.bump();
   const int64_t row_bytes = t2_row_bytes(w.k), groups = acts.kp / kT2GroupElems;
   for (int64_t t = 0; t < acts.n_tokens; ++t) {
     const int8_t* q = acts.q + t * acts.kp;
@@ -55,7 +54,7 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 
 }  // namespace
 
-const Kernel kNeonDotprodKernel = {"neon-dotprod", "NEON 2-bit unpack + sdot (ARMv8.2 dotprod)", supported, 40,
+const Kernel kNeonDotprodKernel = {"neon-dotprod", "NEON 2-bit unpack + sdot (ARMv8.2 dotprod)", cpu_runs_dotprod, 40,
                                    prepare, matmul, 2, "NEON dotprod"};
 
 }  // namespace tern::kernels

@@ -11,7 +11,6 @@
 
 #include "kernels/kernel_impls.h"
 #include "kernels/lut_table.h"
-#include "runtime/cpu_features.h"
 
 namespace tern::kernels {
 namespace {
@@ -19,7 +18,6 @@ namespace {
 constexpr int kRows = 16;
 constexpr int64_t kTableBytesPerGroup = 32 * 2 * 2 * 16;  // byte position x nibble x plane x 16
 
-bool supported() { return cpu_features().neon; }
 
 void prepare(PreparedActs& acts) {
   compute_token_sums(acts);
@@ -34,6 +32,7 @@ void prepare(PreparedActs& acts) {
 }
 
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::ternary_neon_lut.bump();
   const int64_t row_bytes = t2_row_bytes(w.k), groups = acts.kp / kT2GroupElems;
   thread_local std::vector<uint8_t> transposed;  // [group][byte position][16 rows]
   if (transposed.size() < static_cast<size_t>(groups * 32 * kRows)) transposed.resize(static_cast<size_t>(groups * 32 * kRows));
@@ -76,6 +75,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kNeonLutKernel = {"neon-lut", "NEON tbl lookup tables (TL style) over 16-row transposed blocks",
-                               supported, 10, prepare, matmul, kRows, "NEON"};
+                               cpu_runs_neon, 10, prepare, matmul, kRows, "NEON"};
 
 }  // namespace tern::kernels

@@ -6,7 +6,6 @@
 #include <arm_neon.h>
 
 #include "kernels/kernel_impls.h"
-#include "runtime/cpu_features.h"
 
 namespace tern::kernels {
 namespace {
@@ -36,11 +35,11 @@ int32_t row_dot(const uint8_t* row, const int8_t* q, int64_t groups) {
   return vaddvq_s32(acc);
 }
 
-bool supported() { return cpu_features().neon; }
 
 void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::ternary_neon_mad.bump();
   const int64_t row_bytes = t2_row_bytes(w.k), groups = acts.kp / kT2GroupElems;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w.data + r * row_bytes;
@@ -53,6 +52,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kNeonMadKernel = {"neon-mad", "NEON 2-bit unpack + vmull/vmlal multiply-add (ARMv8.0, no dotprod)",
-                               supported, 30, prepare, matmul, 1, "NEON", neon_matmul_t1};
+                               cpu_runs_neon, 30, prepare, matmul, 1, "NEON", neon_matmul_t1};
 
 }  // namespace tern::kernels

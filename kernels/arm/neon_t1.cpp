@@ -40,6 +40,7 @@ inline int32x4_t group_dot(int32x4_t acc, const uint8_t* wg, const int8_t* qg, i
 
 void neon_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0,
                     int64_t r1) {
+  counters::ternary_neon_mad.bump();
   const int64_t row_bytes = t1_row_bytes(w.k);
   const int64_t slices = std::min(acts.kp, t1_padded_k(w.k)) / 32;  // both multiples of 32
   const int64_t full = slices / kT1TritsPerByte;

@@ -1,13 +1,14 @@
-// Per-token int8 absmax quantization: the scalar specification, and the dispatching entry.
+// Per-token int8 absmax quantization: the scalar specification (the quantize entry's scalar
+// implementation; backend.cpp chooses between it and quantize_row_i8_avx2).
 #include <cmath>
 #include <cstring>
 
 #include "kernels/kernel_impls.h"
-#include "runtime/cpu_features.h"
 
 namespace tern::kernels {
 
 float quantize_row_i8_scalar(const float* x, int64_t n, int64_t padded_n, int8_t* q) {
+  counters::quantize_scalar.bump();
   float absmax = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
     const float a = std::fabs(x[i]);
@@ -25,14 +26,6 @@ float quantize_row_i8_scalar(const float* x, int64_t n, int64_t padded_n, int8_t
   }
   if (padded_n > n) std::memset(q + n, 0, static_cast<size_t>(padded_n - n));
   return s;
-}
-
-float quantize_row_i8(const float* x, int64_t n, int64_t padded_n, int8_t* q) {
-#if defined(TERN_ARCH_X86)
-  static const bool use_avx2 = cpu_features().avx2;
-  if (use_avx2) return quantize_row_i8_avx2(x, n, padded_n, q);
-#endif
-  return quantize_row_i8_scalar(x, n, padded_n, q);
 }
 
 }  // namespace tern::kernels

@@ -16,12 +16,11 @@ void compute_token_sums(PreparedActs& acts) {
 
 namespace {
 
-bool scalar_supported() { return true; }
-
 void scalar_prepare(PreparedActs& acts) { compute_token_sums(acts); }
 
 void scalar_matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
                    int64_t row_begin, int64_t row_end) {
+  counters::ternary_scalar.bump();
   const int64_t row_bytes = t2_row_bytes(w.k);
   const int64_t groups = acts.kp / kT2GroupElems;
   for (int64_t t = 0; t < acts.n_tokens; ++t) {
@@ -46,7 +45,7 @@ void scalar_matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y,
 }  // namespace
 
 const Kernel kScalarKernel = {
-    "scalar", "portable C++ reference (the specification; slow)", scalar_supported, 0,
+    "scalar", "portable C++ reference (the specification; slow)", cpu_runs_portable, 0,
     scalar_prepare, scalar_matmul, 1, "nothing", scalar_matmul_t1};
 
 }  // namespace tern::kernels

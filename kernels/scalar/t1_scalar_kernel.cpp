@@ -10,6 +10,7 @@ namespace tern::kernels {
 
 void scalar_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
                       int64_t row_begin, int64_t row_end) {
+  counters::ternary_scalar.bump();
   const int64_t row_bytes = t1_row_bytes(w.k);
   const int64_t limit = std::min(acts.kp, t1_padded_k(w.k));  // elements with both a weight and an activation
   for (int64_t t = 0; t < acts.n_tokens; ++t) {

@@ -18,7 +18,6 @@
 
 #include "kernels/kernel_impls.h"
 #include "kernels/lut_table.h"
-#include "runtime/cpu_features.h"
 
 namespace tern::kernels {
 namespace {
@@ -29,7 +28,6 @@ constexpr int64_t kGroupsPerWiden = 2;      // 2 groups x 32 lookups x 256 = 163
 
 inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-bool supported() { return cpu_features().avx2; }
 
 void prepare(PreparedActs& acts) {
   compute_token_sums(acts);
@@ -65,6 +63,7 @@ inline void transpose_group(const uint8_t* const* rows, int64_t off, uint8_t* ou
 }
 
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::ternary_avx2_lut.bump();
   const int64_t row_bytes = t2_row_bytes(w.k);
   const int64_t groups = acts.kp / kT2GroupElems;
   thread_local std::vector<uint8_t> transposed;  // groups x 16 x 32 bytes; grows, then reused
@@ -113,6 +112,6 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }  // namespace
 
 const Kernel kAvx2LutKernel = {"avx2-lut", "AVX2 pshufb lookup tables (TL style) over 16-row transposed blocks",
-                               supported, 10, prepare, matmul, kRows, "AVX2"};
+                               cpu_runs_avx2, 10, prepare, matmul, kRows, "AVX2"};
 
 }  // namespace tern::kernels

@@ -17,7 +17,6 @@
 
 #include "kernels/kernel_impls.h"
 #include "kernels/x86/gemm_codes_avx2.h"
-#include "runtime/cpu_features.h"
 
 namespace tern::kernels {
 namespace {
@@ -122,11 +121,11 @@ void unpack_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, ui
 }
 
 
-bool supported() { return cpu_features().avx2; }
 
 void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::ternary_avx2_mad.bump();
   if (acts.n_tokens == 1) {
     gemv(w, acts.q, acts.sums[0], y, r0, r1);
   } else if (acts.n_tokens > 1) {
@@ -141,6 +140,6 @@ void avx2_unpack_t2_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_
 }
 
 const Kernel kAvx2MadKernel = {"avx2-mad", "AVX2 2-bit unpack + maddubs multiply-add, 4-row GEMV, 4x2 GEMM tiles",
-                               supported, 30, prepare, matmul, kRowsPerPass, "AVX2", avx2_matmul_t1};
+                               cpu_runs_avx2, 30, prepare, matmul, kRowsPerPass, "AVX2", avx2_matmul_t1};
 
 }  // namespace tern::kernels

@@ -183,6 +183,7 @@ void avx2_unpack_t1_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_
 
 void avx2_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0,
                     int64_t r1) {
+  counters::ternary_avx2_mad.bump();
   if (acts.n_tokens == 1) {
     gemv(w, acts.q, acts.kp, acts.sums[0], y, r0, r1);
   } else if (acts.n_tokens > 1) {

@@ -19,8 +19,8 @@
 // multiply is not the bound there.
 //
 // The file is compiled with the AVX2 flags like every x86 kernel; the AVX-512 functions
-// carry their own target attribute and run only after supported() saw the CPU and the OS
-// (XCR0) enable AVX-512 F/BW/VNNI.
+// carry their own target attribute and run only after cpu_runs_avx512_vnni() (backend.cpp) saw the
+// CPU and the OS (XCR0) enable AVX-512 F/BW/VL/VNNI.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -29,7 +29,6 @@
 #include <memory>
 
 #include "kernels/kernel_impls.h"
-#include "runtime/cpu_features.h"
 
 #define TERN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
@@ -231,16 +230,11 @@ TERN_AVX512 void gemm(UnpackFn unpack, const TernaryMatrix& w, const PreparedAct
   }
 }
 
-bool supported() {
-  const CpuFeatures& f = cpu_features();
-  // VL (the ymm forms of AVX-512 instructions) is not in CpuFeatures; every CPU with
-  // AVX-512 VNNI has it, but ask anyway.
-  return f.avx2 && f.avx512f && f.avx512bw && f.avx512vnni && __builtin_cpu_supports("avx512vl");
-}
 
 void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::ternary_avx512_vnni.bump();
   if (acts.n_tokens == 1) {
     kAvx2MadKernel.matmul(w, acts, y, ldy, r0, r1);
   } else if (acts.n_tokens <= kDirectMaxTokens) {
@@ -251,6 +245,7 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 }
 
 void matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::ternary_avx512_vnni.bump();
   if (acts.n_tokens == 1) {
     avx2_matmul_t1(w, acts, y, ldy, r0, r1);
   } else if (acts.n_tokens > 1) {
@@ -262,6 +257,6 @@ void matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int
 
 const Kernel kAvx512VnniKernel = {
     "avx512-vnni", "AVX-512 VNNI vpdpbusd GEMM (4-row x 6-token zmm tiles) for prefill; avx2-mad GEMV for decode",
-    supported,     40, prepare, matmul, kRows, "AVX-512 F/BW/VNNI", matmul_t1};
+    cpu_runs_avx512_vnni, 40, prepare, matmul, kRows, "AVX-512 F/BW/VNNI", matmul_t1};
 
 }  // namespace tern::kernels

@@ -22,6 +22,7 @@
 
 #include "kernels/float_ops.h"
 #include "kernels/float_ops_impls.h"
+#include "kernels/impl_counter.h"
 
 namespace tern::kernels {
 namespace {
@@ -126,11 +127,13 @@ void gemm_rows(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, f
 
 void gemm_f16_f32_rows_avx2(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                             int64_t r0, int64_t r1) {
+  counters::head_avx2_f16c.bump();
   gemm_rows<cvt_f16, scalar_f16>(w, k, x, n_tokens, y, ldy, r0, r1);
 }
 
 void gemm_bf16_f32_rows_avx2(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                              int64_t r0, int64_t r1) {
+  counters::head_avx2_f16c.bump();
   gemm_rows<cvt_bf16, scalar_bf16>(w, k, x, n_tokens, y, ldy, r0, r1);
 }
 

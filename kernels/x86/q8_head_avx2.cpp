@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "kernels/impl_counter.h"
 #include "kernels/q8_head.h"
 
 namespace tern::kernels {
@@ -88,6 +89,7 @@ float dot_int8(const uint8_t* row, int64_t blocks, const uint8_t* acts, int64_t 
 
 void gemm_q8_0_rows_avx2(Q8Head mode, const uint8_t* w, int64_t k, const float* x, const uint8_t* acts,
                          int64_t n_tokens, float* y, int64_t ldy, int64_t r0, int64_t r1) {
+  counters::q8head_avx2.bump();
   const int64_t blocks = k / kQ8Block, row_bytes = blocks * kQ8BlockBytes;
   const int64_t acts_bytes = q8_acts_bytes(k);
   for (int64_t r = r0; r < r1; ++r) {

@@ -11,6 +11,7 @@
 namespace tern::kernels {
 
 float quantize_row_i8_avx2(const float* x, int64_t n, int64_t padded_n, int8_t* q) {
+  counters::quantize_avx2.bump();
   const __m256 sign = _mm256_set1_ps(-0.0f);
   __m256 vmax = _mm256_setzero_ps();
   int64_t i = 0;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "kernels/backend.h"
 #include "kernels/ternary.h"
 #include "model/model_data.h"
 #include "runtime/thread_pool.h"
@@ -20,7 +21,12 @@ struct QuantizedInput {
   float* scale = nullptr;     // capacity n_batch: s = 127 * (1 / max(absmax, 1e-5))
 };
 
-// Quantizes n_tokens rows of x (row length k, stride ldx) and prepares them for `kernel`.
+// Quantizes n_tokens rows of x (row length k, stride ldx) with the backend's quantize entry
+// and prepares them for its ternary kernel.
+void quantize_input(const kernels::Backend& backend, const float* x, int64_t ldx, int64_t n_tokens, int64_t k,
+                    QuantizedInput& in);
+// Transitional (until forward.cpp passes the model's Backend): best_backend()'s quantize
+// entry, prepared for `kernel`.
 void quantize_input(const kernels::Kernel& kernel, const float* x, int64_t ldx, int64_t n_tokens,
                     int64_t k, QuantizedInput& in);
 

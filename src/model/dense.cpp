@@ -1,6 +1,6 @@
 // The lm_head is more than half of what decode reads per token (128256 x 2560 F16 on the
-// 2B4T shape): F16 and BF16 heads go through the kernels' head GEMM (AVX2+F16C where the CPU
-// has it), Q8_0 heads through the kernels' Q8_0 head (kernels/q8_head.h, in kQ8HeadMode);
+// 2B4T shape): F16 and BF16 heads go through the backend's head entry (AVX2+F16C where the
+// CPU has it), Q8_0 heads through its q8head entry (kernels/q8_head.h, in kQ8HeadMode);
 // Q6_K, Q4_K, Q4_0 and IQ4_NL decode a row at a time and dot it in plain C++ (the peers'
 // default embedding types of TQ / IQ2_BN files; llama.cpp writes Q4_K token_embd + Q6_K
 // output, ik_llama.cpp IQ4_NL token_embd + Q6_K output).
@@ -16,71 +16,63 @@
 #include "model/half.h"
 #include "tern/error.h"
 
-
 namespace tern::model {
 
 using gguf::TensorType;
 
-bool is_dense_type(TensorType type) {
-  switch (type) {
-    case TensorType::F32: case TensorType::F16: case TensorType::BF16:
-    case TensorType::Q8_0: case TensorType::Q4_0: case TensorType::Q6_K:
-    case TensorType::Q4_K: case TensorType::IQ4_NL:
-      return true;
-    default:
-      return false;
+namespace {
+
+void f32_row(const uint8_t* p, int64_t n, float* out) { std::memcpy(out, p, static_cast<size_t>(n) * 4); }
+void f16_row(const uint8_t* p, int64_t n, float* out) {
+  kernels::f16_to_f32_row(reinterpret_cast<const uint16_t*>(p), out, n);
+}
+void bf16_row(const uint8_t* p, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, p + 2 * i, 2);
+    out[i] = bf16_to_f32(h);
   }
 }
 
-uint64_t dense_row_bytes(TensorType type, int64_t cols) {
-  const uint64_t n = static_cast<uint64_t>(cols);
-  switch (type) {
-    case TensorType::F32: return n * 4;
-    case TensorType::F16: case TensorType::BF16: return n * 2;
-    case TensorType::Q8_0: return n / 32 * 34;
-    case TensorType::Q4_0: return n / 32 * 18;
-    case TensorType::Q6_K: return n / 256 * 210;
-    case TensorType::Q4_K: return n / 256 * 144;
-    case TensorType::IQ4_NL: return n / 32 * 18;
-    default: throw Error(std::string("dense_row_bytes: unsupported type ") + gguf::type_name(type));
+// Exact types first, then the ggml block layouts (kernels/ggml_blocks.h).
+constexpr DenseType kDenseTypes[] = {
+    {TensorType::F32, f32_row},
+    {TensorType::F16, f16_row},
+    {TensorType::BF16, bf16_row},
+    {TensorType::Q8_0, kernels::dequantize_q8_0},
+    {TensorType::Q6_K, kernels::dequantize_q6_k},
+    {TensorType::Q4_K, kernels::dequantize_q4_k},
+    {TensorType::Q4_0, kernels::dequantize_q4_0},
+    {TensorType::IQ4_NL, kernels::dequantize_iq4_nl},
+};
+
+}  // namespace
+
+const DenseType* dense_type(TensorType type) {
+  for (const DenseType& d : kDenseTypes) {
+    if (d.type == type) return &d;
   }
+  return nullptr;
+}
+
+std::string dense_type_names() {
+  std::string s;
+  for (const DenseType& d : kDenseTypes) s += std::string(s.empty() ? "" : ", ") + gguf::type_name(d.type);
+  return s;
+}
+
+bool is_dense_type(TensorType type) { return dense_type(type) != nullptr; }
+
+uint64_t dense_row_bytes(TensorType type, int64_t cols) {
+  if (!is_dense_type(type)) throw Error(std::string("dense_row_bytes: unsupported type ") + gguf::type_name(type));
+  const gguf::TypeTraits t = *gguf::type_traits(type);
+  return static_cast<uint64_t>(cols) / t.block_elems * t.block_bytes;
 }
 
 void dense_row(const DenseMatrix& m, int64_t row, float* out) {
-  const uint8_t* p = m.data + static_cast<uint64_t>(row) * m.row_bytes;
-  const int64_t n = m.cols;
-  switch (m.type) {
-    case TensorType::F32:
-      std::memcpy(out, p, static_cast<size_t>(n) * 4);
-      return;
-    case TensorType::F16:
-      kernels::f16_to_f32_row(reinterpret_cast<const uint16_t*>(p), out, n);
-      return;
-    case TensorType::BF16:
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        out[i] = bf16_to_f32(h);
-      }
-      return;
-    case TensorType::Q8_0:  // ggml block layouts: kernels/ggml_blocks.h
-      kernels::dequantize_q8_0(p, n, out);
-      return;
-    case TensorType::Q4_0:
-      kernels::dequantize_q4_0(p, n, out);
-      return;
-    case TensorType::Q6_K:
-      kernels::dequantize_q6_k(p, n, out);
-      return;
-    case TensorType::Q4_K:
-      kernels::dequantize_q4_k(p, n, out);
-      return;
-    case TensorType::IQ4_NL:
-      kernels::dequantize_iq4_nl(p, n, out);
-      return;
-    default:
-      throw Error(std::string("dense_row: unsupported type ") + gguf::type_name(m.type));
-  }
+  const DenseType* d = dense_type(m.type);
+  if (d == nullptr) throw Error(std::string("dense_row: unsupported type ") + gguf::type_name(m.type));
+  d->to_float(m.data + static_cast<uint64_t>(row) * m.row_bytes, m.cols, out);
 }
 
 namespace {
@@ -111,14 +103,14 @@ void matmul_generic(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n
 
 }  // namespace
 
-void dense_matmul(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_tokens, float* y,
-                  int64_t ldy, int64_t row_begin, int64_t row_end) {
+void dense_matmul(const kernels::Backend& backend, const DenseMatrix& m, const float* x, int64_t ldx,
+                  int64_t n_tokens, float* y, int64_t ldy, int64_t row_begin, int64_t row_end) {
   if (row_begin >= row_end || n_tokens <= 0) return;
   const uint16_t* w16 = reinterpret_cast<const uint16_t*>(m.data);
   if (ldx == m.cols && m.type == TensorType::F16) {
-    kernels::gemm_f16_f32_rows(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
+    backend.head->f16(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
   } else if (ldx == m.cols && m.type == TensorType::BF16) {
-    kernels::gemm_bf16_f32_rows(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
+    backend.head->bf16(w16, m.cols, x, n_tokens, y, ldy, row_begin, row_end);
   } else if (ldx == m.cols && m.type == TensorType::Q8_0) {
     const uint8_t* acts = nullptr;
     if (kQ8HeadMode == kernels::Q8Head::Int8) {
@@ -130,10 +122,15 @@ void dense_matmul(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_t
       kernels::quantize_q8_acts(x, m.cols, n_tokens, buf.data());
       acts = buf.data();
     }
-    kernels::gemm_q8_0_rows(kQ8HeadMode, m.data, m.cols, x, acts, n_tokens, y, ldy, row_begin, row_end);
+    backend.q8_head->rows(kQ8HeadMode, m.data, m.cols, x, acts, n_tokens, y, ldy, row_begin, row_end);
   } else {
     matmul_generic(m, x, ldx, n_tokens, y, ldy, row_begin, row_end);
   }
+}
+
+void dense_matmul(const DenseMatrix& m, const float* x, int64_t ldx, int64_t n_tokens, float* y, int64_t ldy,
+                  int64_t row_begin, int64_t row_end) {
+  dense_matmul(kernels::best_backend(), m, x, ldx, n_tokens, y, ldy, row_begin, row_end);
 }
 
 std::string head_accuracy_note(const std::string& lm_head_type) {

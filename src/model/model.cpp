@@ -1,4 +1,4 @@
-// tern::Model: open the GGUF, read the hyper-parameters, bind the weights, pick the kernel.
+// tern::Model: open the GGUF, read the hyper-parameters, bind the weights, pick the backend.
 #include <utility>
 
 #include "gguf/bitnet_names.h"
@@ -16,11 +16,14 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelOpt
   data->file = gguf::File::open(path);
   data->report.file_bytes = data->file.file_size();
   data->hp = model::read_hparams(data->file, options);
-  std::string why;
-  data->kernel = options.kernel.empty() ? &kernels::select_kernel(&why) : &kernels::kernel_by_name(options.kernel);
-  if (!options.kernel.empty()) why = "requested by name";
-  data->report.kernel = data->kernel->name;
-  data->report.kernel_why = why;
+  // The backend table: ModelOptions::kernel (--kernel) if given, else TERN_KERNEL, else the
+  // best this CPU runs (kernels/backend.h has the syntax).
+  data->backend = options.kernel.empty()
+                      ? kernels::select_backend_from_env()
+                      : kernels::select_backend(options.kernel, "--kernel", "requested by name");
+  data->kernel = data->backend.ternary;
+  data->report.kernel = data->backend.ternary->name;
+  data->report.kernel_why = data->backend.why_of(kernels::Entry::Ternary);
   model::bind_weights(*data);
   if (data->file.find(gguf::names::kTokModel) != nullptr) {
     data->tokenizer = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_gguf(data->file));

@@ -10,6 +10,7 @@
 
 #include "arch/family.h"
 #include "gguf/gguf_file.h"
+#include "kernels/backend.h"
 #include "kernels/ternary.h"
 #include "tern/model.h"
 #include "tern/tokenizer.h"
@@ -75,7 +76,8 @@ struct ModelData {
   gguf::File file;  // keeps the mapping alive for every view below
   ModelHParams hp;
   ModelWeights w;
-  const kernels::Kernel* kernel = nullptr;
+  kernels::Backend backend;  // what runs each kind of work (kernels/backend.h), chosen at load
+  const kernels::Kernel* kernel = nullptr;  // backend.ternary (transitional: forward.cpp reads it)
   LoadReport report;
   std::vector<OwnedBuffer> owned;
   uint64_t bytes_per_token = 0;

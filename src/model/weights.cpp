@@ -220,13 +220,11 @@ class Binder {
     const gguf::TensorInfo& t = tensor(name);
     expect_dims(t, {cols, rows});
     if (!is_dense_type(t.type)) {
-      f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
-                                           " is not supported (F32, F16, BF16, Q8_0, Q6_K, Q4_K, Q4_0, IQ4_NL)");
+      f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) + " is not supported (" +
+                                           dense_type_names() + ")");
     }
-    if ((t.type == TensorType::Q8_0 || t.type == TensorType::Q4_0) && cols % 32 != 0) {
-      f_.fail("tensor '" + name + "'", "row length must be a multiple of 32");
-    }
-    if (t.type == TensorType::Q6_K && cols % 256 != 0) f_.fail("tensor '" + name + "'", "row length must be a multiple of 256");
+    const uint32_t block = gguf::type_traits(t.type)->block_elems;
+    if (cols % block != 0) f_.fail("tensor '" + name + "'", "row length must be a multiple of " + std::to_string(block));
     DenseMatrix m;
     m.type = t.type;
     m.data = t.data;

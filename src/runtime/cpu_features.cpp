@@ -46,6 +46,7 @@ CpuFeatures detect() {
     if (zmm_ok) {
       f.avx512f = (b >> 16) & 1;
       f.avx512bw = (b >> 30) & 1;
+      f.avx512vl = (b >> 31) & 1;
       f.avx512vnni = (c >> 11) & 1;
     }
   }

@@ -1,5 +1,5 @@
 // What the CPU we run on can do, read once from cpuid (x86) or getauxval (aarch64).
-// Kernel dispatch asks this; `tern info` prints summary().
+// The backend table (kernels/backend.cpp) asks this; `tern info` prints summary().
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ struct CpuFeatures {
   bool bmi2 = false;
   bool avx512f = false;   // also requires the OS to save ZMM state
   bool avx512bw = false;
+  bool avx512vl = false;  // the ymm/xmm forms of AVX-512 instructions (the VNNI kernel uses them)
   bool avx512vnni = false;
   bool avxvnni = false;
   // aarch64

@@ -20,8 +20,9 @@ struct CliRun {
   std::string output;  // stdout and stderr
 };
 
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(TERN_BINARY) + " " + args + " 2>&1";
+// `env` (e.g. "TERN_KERNEL=scalar ") goes in front of the command.
+CliRun run(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + std::string(TERN_BINARY) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return {-1, "popen failed"};
   std::string out;
@@ -228,6 +229,22 @@ TEST(InfoCli, Kernels) {
   bool has_scalar = false;
   for (const json& e : k["kernels"]) has_scalar = has_scalar || e["name"] == "scalar";
   EXPECT_TRUE(has_scalar);
+  // Every entry of the backend table, with a choice and its scalar implementation.
+  EXPECT_NE(r.output.find("backend ("), std::string::npos) << r.output;
+  ASSERT_EQ(k["backend"].size(), 6u) << j.output;
+  for (const json& e : k["backend"]) {
+    EXPECT_FALSE(e["selected"].is_null()) << e.dump();
+    EXPECT_EQ(e["implementations"].back()["name"], "scalar") << e.dump();
+  }
+}
+
+TEST(InfoCli, KernelsScalarForcesEveryEntry) {
+  const CliRun r = run("info --kernels --json", "TERN_KERNEL=scalar ");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const json& e : json::parse(r.output)["kernels"]["backend"]) {
+    EXPECT_EQ(e["selected"], "scalar") << e.dump();
+    EXPECT_EQ(e["why"], "TERN_KERNEL=scalar") << e.dump();
+  }
 }
 
 TEST(InfoCli, KernelsWithBadOverrideFails) {
@@ -242,6 +259,12 @@ TEST(InfoCli, KernelsWithBadOverrideFails) {
   EXPECT_EQ(WEXITSTATUS(status), 1) << out;
   EXPECT_NE(out.find("selected: none"), std::string::npos) << out;
   EXPECT_NE(out.find("no-such-kernel"), std::string::npos) << out;
+}
+
+TEST(InfoCli, KernelsWithBadEntryOverrideFails) {
+  const CliRun r = run("info --kernels", "TERN_KERNEL=attention=gpu ");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("unknown attention implementation 'gpu'"), std::string::npos) << r.output;
 }
 
 }  // namespace

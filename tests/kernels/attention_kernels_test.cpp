@@ -11,6 +11,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/attention_impls.h"
+#include "kernels/backend.h"
 #include "kernels/float_ops.h"
 
 namespace tern::kernels {
@@ -37,12 +38,12 @@ void expect_same_bits(const float* a, const float* b, size_t n, const std::strin
 TEST(AttentionKernels, ScalarIsListedLast) {
   ASSERT_GE(attention_kernel_count(), 2);  // xsimd and scalar everywhere
   EXPECT_STREQ(attention_kernel(attention_kernel_count() - 1).name, "scalar");
-  EXPECT_STREQ(scalar_attention_kernels().name, "scalar");
+  EXPECT_STREQ(scalar_backend().attention->name, "scalar");
 }
 
 TEST(AttentionKernels, QkAndPvMatchScalarBitForBit) {
   std::mt19937 rng(7);
-  const AttentionKernels& ref = scalar_attention_kernels();
+  const AttentionKernels& ref = *scalar_backend().attention;
   for (int ki = 0; ki < attention_kernel_count(); ++ki) {
     const AttentionKernels& kern = attention_kernel(ki);
     for (int64_t hd : {1, 3, 8, 13, 24, 64, 72, 128, 136}) {

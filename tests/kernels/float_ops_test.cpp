@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/backend.h"
 #include "kernels/float_ops_impls.h"
 #include "runtime/cpu_features.h"
 #include "runtime/thread_pool.h"
@@ -238,7 +239,7 @@ struct HeadCase {
 
 std::vector<HeadCase> head_impls() {
   std::vector<HeadCase> v = {{false, gemm_f16_f32_rows_generic}, {true, gemm_bf16_f32_rows_generic},
-                             {false, gemm_f16_f32_rows}, {true, gemm_bf16_f32_rows}};
+                             {false, gemm_f16_f32_rows_scalar}, {true, gemm_bf16_f32_rows_scalar}};
 #if defined(TERN_ARCH_X86)
   if (cpu_features().avx2 && cpu_features().fma && cpu_features().f16c) {
     v.push_back({false, gemm_f16_f32_rows_avx2});
@@ -292,15 +293,16 @@ TEST(KernelFloatOps, HeadGemmIndependentOfThreadCount) {
   f32_to_f16_row(wf.data(), w.data(), static_cast<int64_t>(w.size()));
   const auto x = randn(static_cast<size_t>(n * k), 12);
   std::vector<float> ref(static_cast<size_t>(n * rows));
-  gemm_f16_f32(w.data(), rows, k, x.data(), n, ref.data(), rows, nullptr);
+  const HeadKernels::Rows rows_fn = best_backend().head->f16;
+  rows_fn(w.data(), k, x.data(), n, ref.data(), rows, 0, rows);
   for (int threads = 1; threads <= 4; ++threads) {
     ThreadPool pool(threads);
     std::vector<float> y(ref.size(), 0.0f);
-    gemm_f16_f32(w.data(), rows, k, x.data(), n, y.data(), rows, &pool);
+    pool.parallel_rows(rows, 8, [&](int64_t b, int64_t e) { rows_fn(w.data(), k, x.data(), n, y.data(), rows, b, e); });
     ASSERT_EQ(std::memcmp(y.data(), ref.data(), y.size() * 4), 0) << "threads=" << threads;
     // odd sub-ranges give the same rows too
     std::vector<float> z(ref.size(), 0.0f);
-    for (int64_t b = 0; b < rows; b += 7) gemm_f16_f32_rows(w.data(), k, x.data(), n, z.data(), rows, b, std::min(rows, b + 7));
+    for (int64_t b = 0; b < rows; b += 7) rows_fn(w.data(), k, x.data(), n, z.data(), rows, b, std::min(rows, b + 7));
     ASSERT_EQ(std::memcmp(z.data(), ref.data(), z.size() * 4), 0);
   }
 }

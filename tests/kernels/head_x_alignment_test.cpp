@@ -8,7 +8,9 @@
 #include <random>
 #include <vector>
 
+#include "kernels/backend.h"
 #include "kernels/float_ops.h"
+#include "kernels/float_ops_impls.h"
 
 namespace tern::kernels {
 namespace {
@@ -49,8 +51,17 @@ void check_offsets(RowsFn fn, const char* name) {
   }
 }
 
-TEST(HeadXAlignment, F16ResultDoesNotDependOnWhereXSits) { check_offsets(gemm_f16_f32_rows, "f16"); }
-TEST(HeadXAlignment, BF16ResultDoesNotDependOnWhereXSits) { check_offsets(gemm_bf16_f32_rows, "bf16"); }
+// Every head implementation this CPU runs (the best one is the one with the aligned-x copy).
+TEST(HeadXAlignment, F16ResultDoesNotDependOnWhereXSits) {
+  check_offsets(best_backend().head->f16, "f16 best");
+  check_offsets(gemm_f16_f32_rows_generic, "f16 xsimd");
+  check_offsets(gemm_f16_f32_rows_scalar, "f16 scalar");
+}
+TEST(HeadXAlignment, BF16ResultDoesNotDependOnWhereXSits) {
+  check_offsets(best_backend().head->bf16, "bf16 best");
+  check_offsets(gemm_bf16_f32_rows_generic, "bf16 xsimd");
+  check_offsets(gemm_bf16_f32_rows_scalar, "bf16 scalar");
+}
 
 }  // namespace
 }  // namespace tern::kernels

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/backend.h"
 #include "kernels/float_ops.h"
 #include "kernels/float_ops_impls.h"
 #include "kernels/q8_head.h"
@@ -89,6 +90,7 @@ TEST(LmHeadKernels, F16TokenResultIndependentOfBatch) {
     f32_to_f16_row(wf.data(), w.data(), static_cast<int64_t>(w.size()));
     const auto x = randn(static_cast<size_t>(n * k), 22, 1.0f);
     std::vector<float> all(static_cast<size_t>(n * rows));
+    const HeadKernels::Rows gemm_f16_f32_rows = best_backend().head->f16;
     gemm_f16_f32_rows(w.data(), k, x.data(), n, all.data(), rows, 0, rows);
     for (int64_t t = 0; t < n; ++t) {
       std::vector<float> one(static_cast<size_t>(rows));

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/backend.h"
 #include "kernels/kernel_impls.h"
 #include "runtime/cpu_features.h"
 
@@ -31,7 +32,7 @@ using QuantizeFn = float (*)(const float*, int64_t, int64_t, int8_t*);
 
 std::vector<std::pair<const char*, QuantizeFn>> implementations() {
   std::vector<std::pair<const char*, QuantizeFn>> v = {{"scalar", quantize_row_i8_scalar},
-                                                       {"dispatch", quantize_row_i8}};
+                                                       {"best", best_backend().quantize->row}};
 #if defined(TERN_ARCH_X86)
   if (cpu_features().avx2) v.emplace_back("avx2", quantize_row_i8_avx2);
 #endif
