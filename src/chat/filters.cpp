@@ -8,7 +8,7 @@
 #include <limits>
 #include <string_view>
 
-#include "chat/bind_args.h"
+#include "chat/builtin_call.h"
 #include "chat/builtins.h"
 #include "chat/evaluator.h"
 #include "chat/py_str.h"
@@ -150,21 +150,9 @@ Value min_max(Evaluator& ev, const Value& seq, Args& a, bool want_max, Pos pos) 
   }
   return items[best];
 }
-struct FilterCall {
-  Evaluator& ev;
-  const std::string& name;  // as written (aliases such as d / default share a function)
-  const Value& v;
-  CallArgs& args;
-  Pos pos;
+using FilterFn = Value (*)(const BuiltinCall&);
 
-  Value str_result(std::string s) const {
-    ev.charge(s.size(), pos);
-    return Value::string(std::move(s));
-  }
-};
-using FilterFn = Value (*)(const FilterCall&);
-
-Value trim(const FilterCall& c) {
+Value trim(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"chars"});
   const Value* chars = a.get(0);
   std::string set = chars && !chars->is_none() ? need_str(*chars, "trim", c.pos) : std::string();
@@ -173,23 +161,23 @@ Value trim(const FilterCall& c) {
 
 // capitalize / upper / lower / title: no arguments, one string function.
 template <std::string (*Fn)(std::string_view)>
-Value case_filter(const FilterCall& c) {
+Value case_filter(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   return c.str_result(Fn(soft_str(c.v)));
 }
 
-Value length(const FilterCall& c) {
+Value length(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   return Value::integer(py_len(c.v, c.pos));
 }
 
-Value default_value(const FilterCall& c) {
+Value default_value(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"default_value", "boolean"});
   if (c.v.is_undefined() || (a.flag(1, false) && !truthy(c.v))) return a.value(0, Value::string(""));
   return c.v;
 }
 
-Value tojson(const FilterCall& c) {
+Value tojson(const BuiltinCall& c) {
   // transformers: tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)
   Args a(c.args, c.pos, c.name, {"ensure_ascii", "indent", "separators", "sort_keys"});
   JsonOptions o;
@@ -208,22 +196,22 @@ Value tojson(const FilterCall& c) {
   return c.str_result(to_json(c.v, o, c.pos));
 }
 
-Value to_string(const FilterCall& c) {
+Value to_string(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   return c.str_result(soft_str(c.v));
 }
 
-Value safe(const FilterCall& c) {
+Value safe(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   return c.v;
 }
 
-Value escape(const FilterCall& c) {
+Value escape(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   return c.str_result(html_escape(soft_str(c.v)));
 }
 
-Value to_int(const FilterCall& c) {
+Value to_int(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"default", "base"});
   Value dflt = a.value(0, Value::integer(0));
   int64_t base = a.integer(1, 10);
@@ -245,7 +233,7 @@ Value to_int(const FilterCall& c) {
   return dflt;
 }
 
-Value to_float(const FilterCall& c) {
+Value to_float(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"default"});
   Value dflt = a.value(0, Value::number(0.0));
   if (c.v.is_number()) return Value::number(c.v.as_double());
@@ -254,7 +242,7 @@ Value to_float(const FilterCall& c) {
   return dflt;
 }
 
-Value abs_value(const FilterCall& c) {
+Value abs_value(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   const Value& v = c.v;
   if (v.is_float()) return Value::number(std::fabs(v.as_double()));
@@ -265,7 +253,7 @@ Value abs_value(const FilterCall& c) {
   fail(c.pos, "bad operand type for abs(): '" + type_name(v) + "'");
 }
 
-Value round_number(const FilterCall& c) {
+Value round_number(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"precision", "method"});
   int64_t p = std::clamp<int64_t>(a.integer(0, 0), -300, 300);
   std::string method = a.string(1, "common");
@@ -279,19 +267,19 @@ Value round_number(const FilterCall& c) {
 
 // first / last.
 template <bool First>
-Value end_item(const FilterCall& c) {
+Value end_item(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   std::vector<Value> items = c.ev.iterate(c.v, c.pos);
   if (items.empty()) return Value::undefined(c.name);
   return First ? items.front() : items.back();
 }
 
-Value to_list(const FilterCall& c) {
+Value to_list(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   return Value::list(c.ev.iterate(c.v, c.pos));
 }
 
-Value dict_items(const FilterCall& c) {
+Value dict_items(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   if (c.v.is_undefined()) return Value::list({});
   if (!c.v.is_dict()) fail(c.pos, "items: can only get item pairs from a mapping, not " + type_name(c.v));
@@ -300,7 +288,7 @@ Value dict_items(const FilterCall& c) {
   return Value::list(std::move(pairs));
 }
 
-Value join(const FilterCall& c) {
+Value join(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"d", "attribute"});
   std::string sep = a.string(0, "");
   Value attr = a.value(1, Value::none());
@@ -315,13 +303,13 @@ Value join(const FilterCall& c) {
   return Value::string(std::move(out));
 }
 
-Value replace(const FilterCall& c) {
+Value replace(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"old", "new", "count"});
   if (!a.get(0) || !a.get(1)) fail(c.pos, "replace() needs 'old' and 'new'");
   return c.str_result(py_replace(soft_str(c.v), a.string(0, ""), a.string(1, ""), a.integer(2, -1), c.ev, c.pos));
 }
 
-Value indent(const FilterCall& c) {
+Value indent(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"width", "first", "blank"});
   const Value* w = a.get(0);
   std::string ind = w && w->is_string() ? w->str() : std::string(static_cast<std::size_t>(std::clamp<int64_t>(a.integer(0, 4), 0, 1024)), ' ');
@@ -342,7 +330,7 @@ Value indent(const FilterCall& c) {
   return c.str_result(std::move(rv));
 }
 
-Value reverse(const FilterCall& c) {
+Value reverse(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   if (c.v.is_string()) {
     std::u32string cps = unicode::decode(c.v.str());
@@ -354,7 +342,7 @@ Value reverse(const FilterCall& c) {
   return Value::list(std::move(items));
 }
 
-Value sort_items(const FilterCall& c) {
+Value sort_items(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"reverse", "case_sensitive", "attribute"});
   bool rev = a.flag(0, false), cs = a.flag(1, false);
   Value attr = a.value(2, Value::none());
@@ -371,7 +359,7 @@ Value sort_items(const FilterCall& c) {
   return Value::list(std::move(out));
 }
 
-Value dictsort(const FilterCall& c) {
+Value dictsort(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"case_sensitive", "by", "reverse"});
   bool cs = a.flag(0, false), rev = a.flag(2, false);
   std::string by = a.string(1, "key");
@@ -389,7 +377,7 @@ Value dictsort(const FilterCall& c) {
   return Value::list(std::move(out));
 }
 
-Value unique(const FilterCall& c) {
+Value unique(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"case_sensitive", "attribute"});
   bool cs = a.flag(0, false);
   Value attr = a.value(1, Value::none());
@@ -409,12 +397,12 @@ Value unique(const FilterCall& c) {
 
 // min / max.
 template <bool Max>
-Value extreme(const FilterCall& c) {
+Value extreme(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"case_sensitive", "attribute"});
   return min_max(c.ev, c.v, a, Max, c.pos);
 }
 
-Value sum_items(const FilterCall& c) {
+Value sum_items(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"attribute", "start"});
   Value attr = a.value(0, Value::none());
   Value total = a.value(1, Value::integer(0));
@@ -432,7 +420,7 @@ Value sum_items(const FilterCall& c) {
   return total;
 }
 
-Value map_items(const FilterCall& c) {
+Value map_items(const BuiltinCall& c) {
   std::vector<Value> items = c.ev.iterate(c.v, c.pos);
   std::vector<Value> out;
   const Value* attr = nullptr;
@@ -464,7 +452,7 @@ Value map_items(const FilterCall& c) {
 // select / reject (ByAttr false) and selectattr / rejectattr (true): keep the items whose
 // test (or truth, without one) comes out as Keep.
 template <bool ByAttr, bool Keep>
-Value select(const FilterCall& c) {
+Value select(const BuiltinCall& c) {
   std::size_t at = 0;
   std::string attr;
   const std::string& name = c.name;
@@ -492,10 +480,7 @@ Value select(const FilterCall& c) {
   return Value::list(std::move(out));
 }
 
-struct Filter {
-  std::string_view name;
-  FilterFn fn;
-};
+using Filter = Named<FilterFn>;
 const std::array k_filters{
     Filter{"abs", abs_value},
     Filter{"capitalize", case_filter<unicode::capitalize>},
@@ -536,20 +521,12 @@ const std::array k_filters{
     Filter{"upper", case_filter<unicode::upper>},
 };
 
-const Filter* find_filter(std::string_view name) {
-  for (const Filter& f : k_filters)
-    if (f.name == name) return &f;
-  return nullptr;
-}
-
 }  // namespace
 
-bool is_known_filter(std::string_view name) { return find_filter(name) != nullptr; }
+bool is_known_filter(std::string_view name) { return find_named(k_filters, name) != nullptr; }
 
 Value apply_filter(Evaluator& ev, const std::string& name, const Value& v, CallArgs& args, Pos pos) {
-  const Filter* f = find_filter(name);
-  if (!f) fail(pos, "unsupported filter '" + name + "'");
-  return f->fn(FilterCall{ev, name, v, args, pos});
+  return call_named(k_filters, "filter", ev, name, v, args, pos);
 }
 
 }  // namespace tern::chat

@@ -3,7 +3,7 @@
 // jinja_tests.cpp and methods.cpp.
 #include <ctime>
 
-#include "chat/bind_args.h"
+#include "chat/builtin_call.h"
 #include "chat/builtins.h"
 #include "chat/evaluator.h"
 

@@ -2,10 +2,9 @@
 // Python's: one function per method and one table per type, the only place a method's
 // name is written.
 #include <array>
-#include <span>
 #include <string_view>
 
-#include "chat/bind_args.h"
+#include "chat/builtin_call.h"
 #include "chat/builtins.h"
 #include "chat/evaluator.h"
 #include "chat/py_str.h"
@@ -15,19 +14,7 @@ namespace tern::chat {
 
 namespace {
 
-struct MethodCall {
-  Evaluator& ev;
-  const std::string& name;
-  const Value& self;
-  CallArgs& args;
-  Pos pos;
-
-  Value str_result(std::string r) const {
-    ev.charge(r.size(), pos);
-    return Value::string(std::move(r));
-  }
-};
-using MethodFn = Value (*)(const MethodCall&);
+using MethodFn = Value (*)(const BuiltinCall&);
 
 bool starts_or_ends(const std::string& s, const Value& what, bool start, Pos pos) {
   auto one = [&](const Value& p) {
@@ -45,68 +32,68 @@ bool starts_or_ends(const std::string& s, const Value& what, bool start, Pos pos
 
 // strip / lstrip / rstrip.
 template <bool Left, bool Right>
-Value strip(const MethodCall& c) {
+Value strip(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"chars"});
   const Value* chars = a.get(0);
   bool has = chars && !chars->is_none();
   std::string set = has ? need_str(*chars, c.name.c_str(), c.pos) : std::string();
-  return c.str_result(unicode::strip(c.self.str(), has ? &set : nullptr, Left, Right));
+  return c.str_result(unicode::strip(c.v.str(), has ? &set : nullptr, Left, Right));
 }
 
 // split / rsplit.
 template <bool FromRight>
-Value split(const MethodCall& c) {
+Value split(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"sep", "maxsplit"});
-  const std::string& s = c.self.str();
+  const std::string& s = c.v.str();
   std::vector<Value> parts = py_split(s, a.get(0), a.integer(1, -1), FromRight, c.pos);
   c.ev.charge(s.size() + parts.size() * 8, c.pos);
   return Value::list(std::move(parts));
 }
 
-Value splitlines(const MethodCall& c) {
+Value splitlines(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   std::vector<Value> out;
-  for (auto& l : py_splitlines(c.self.str())) out.push_back(Value::string(std::move(l)));
+  for (auto& l : py_splitlines(c.v.str())) out.push_back(Value::string(std::move(l)));
   return Value::list(std::move(out));
 }
 
 // startswith / endswith.
 template <bool Start>
-Value starts_or_ends_with(const MethodCall& c) {
+Value starts_or_ends_with(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"prefix"});
   if (!a.get(0)) fail(c.pos, c.name + "() needs an argument");
-  return Value::boolean(starts_or_ends(c.self.str(), *a.get(0), Start, c.pos));
+  return Value::boolean(starts_or_ends(c.v.str(), *a.get(0), Start, c.pos));
 }
 
 // upper / lower / title / capitalize: Python's str methods (title is str.title here, not
 // Jinja's title filter).
 template <std::string (*Fn)(std::string_view)>
-Value case_method(const MethodCall& c) {
+Value case_method(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
-  return c.str_result(Fn(c.self.str()));
+  return c.str_result(Fn(c.v.str()));
 }
 
-Value replace(const MethodCall& c) {
+Value replace(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"old", "new", "count"});
   if (!a.get(0) || !a.get(1)) fail(c.pos, "replace() needs 'old' and 'new'");
-  return c.str_result(py_replace(c.self.str(), need_str(*a.get(0), "replace()", c.pos),
+  return c.str_result(py_replace(c.v.str(), need_str(*a.get(0), "replace()", c.pos),
                                  need_str(*a.get(1), "replace()", c.pos), a.integer(2, -1), c.ev, c.pos));
 }
 
-const std::string& sub_arg(const MethodCall& c) {
+const std::string& sub_arg(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"sub"});
   if (!a.get(0)) fail(c.pos, c.name + "() needs an argument");
   return need_str(*a.get(0), c.name.c_str(), c.pos);
 }
 
-Value find(const MethodCall& c) {
-  const std::string& s = c.self.str();
+Value find(const BuiltinCall& c) {
+  const std::string& s = c.v.str();
   std::size_t j = s.find(sub_arg(c));
   return Value::integer(j == std::string::npos ? -1 : static_cast<int64_t>(unicode::length(s.substr(0, j))));
 }
 
-Value count(const MethodCall& c) {
-  const std::string& s = c.self.str();
+Value count(const BuiltinCall& c) {
+  const std::string& s = c.v.str();
   const std::string& sub = sub_arg(c);
   if (sub.empty()) return Value::integer(static_cast<int64_t>(unicode::length(s)) + 1);
   int64_t n = 0;
@@ -114,13 +101,13 @@ Value count(const MethodCall& c) {
   return Value::integer(n);
 }
 
-Value join(const MethodCall& c) {
+Value join(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"iterable"});
   if (!a.get(0)) fail(c.pos, "join() needs an argument");
   std::string out;
   bool first = true;
   for (const Value& x : c.ev.iterate(*a.get(0), c.pos)) {
-    if (!first) out += c.self.str();
+    if (!first) out += c.v.str();
     first = false;
     out += need_str(x, "join()", c.pos);
     c.ev.charge(out.size(), c.pos);
@@ -130,34 +117,31 @@ Value join(const MethodCall& c) {
 
 // isdigit / isspace / isalpha / isalnum, with Python's definitions (unicode.h).
 template <bool (*Fn)(std::string_view)>
-Value predicate(const MethodCall& c) {
+Value predicate(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
-  return Value::boolean(Fn(c.self.str()));
+  return Value::boolean(Fn(c.v.str()));
 }
 
-Value dict_get(const MethodCall& c) {
+Value dict_get(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"key", "default"});
   if (!a.get(0)) fail(c.pos, "get() needs a key");
-  const Value* found = c.self.find(*a.get(0));
+  const Value* found = c.v.find(*a.get(0));
   return found ? *found : a.value(1, Value::none());
 }
 
 enum class Part { kItems, kKeys, kValues };
 template <Part P>
-Value dict_view(const MethodCall& c) {
+Value dict_view(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
   std::vector<Value> out;
-  for (const auto& [k, x] : c.self.entries()) {
+  for (const auto& [k, x] : c.v.entries()) {
     if (P == Part::kItems) out.push_back(Value::list({k, x}, true));
     else out.push_back(P == Part::kKeys ? k : x);
   }
   return Value::list(std::move(out));
 }
 
-struct Method {
-  std::string_view name;
-  MethodFn fn;
-};
+using Method = Named<MethodFn>;
 const std::array k_str_methods{
     Method{"strip", strip<true, true>},
     Method{"lstrip", strip<true, false>},
@@ -187,23 +171,17 @@ const std::array k_dict_methods{
     Method{"values", dict_view<Part::kValues>},
 };
 
-const Method* find_method(std::span<const Method> table, std::string_view name) {
-  for (const Method& m : table)
-    if (m.name == name) return &m;
-  return nullptr;
-}
-
 }  // namespace
 
 Value bound_method(const Value& obj, const std::string& name) {
-  const Method* m = obj.is_string() ? find_method(k_str_methods, name)
-                    : obj.is_dict() ? find_method(k_dict_methods, name)
+  const Method* m = obj.is_string() ? find_named(k_str_methods, name)
+                    : obj.is_dict() ? find_named(k_dict_methods, name)
                                     : nullptr;
   if (!m) return Value::undefined(name);
   MethodFn fn = m->fn;
   Value self = obj;
   return Value::callable(name, [self, name, fn](Evaluator& ev, CallArgs& args, Pos pos) -> Value {
-    return fn(MethodCall{ev, name, self, args, pos});
+    return fn(BuiltinCall{ev, name, self, args, pos});
   });
 }
 

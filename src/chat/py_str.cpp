@@ -1,7 +1,7 @@
 // Python's str.replace / split / rsplit / splitlines (see py_str.h).
 #include "chat/py_str.h"
 
-#include "chat/bind_args.h"
+#include "chat/builtin_call.h"
 #include "chat/evaluator.h"
 #include "chat/unicode.h"
 

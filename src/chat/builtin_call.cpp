@@ -1,11 +1,16 @@
-// Argument binding and string coercion shared by the builtins (see bind_args.h).
-#include "chat/bind_args.h"
+// What the builtins share (see builtin_call.h).
+#include "chat/builtin_call.h"
 
 #include <algorithm>
 
 #include "chat/evaluator.h"
 
 namespace tern::chat {
+
+Value BuiltinCall::str_result(std::string s) const {
+  ev.charge(s.size(), pos);
+  return Value::string(std::move(s));
+}
 
 Args::Args(CallArgs& a, Pos pos, std::string fname, std::vector<std::string> names)
     : a_(a), pos_(pos), fname_(std::move(fname)), names_(std::move(names)) {
