@@ -4,45 +4,16 @@
 namespace tern::kernels {
 namespace counters {
 
-ImplCounter ternary_scalar{"ternary", "scalar", false};
-ImplCounter quantize_scalar{"quantize", "scalar", false};
-ImplCounter attention_scalar{"attention", "scalar", false};
-ImplCounter attention_xsimd{"attention", "xsimd", true};
-ImplCounter float_scalar{"float", "scalar", false};
-ImplCounter float_xsimd{"float", "xsimd", true};
-ImplCounter head_scalar{"head", "scalar", false};
-ImplCounter head_xsimd{"head", "xsimd", true};
-ImplCounter q8head_scalar{"q8head", "scalar", false};
-#if defined(TERN_ARCH_X86)
-ImplCounter ternary_avx2_mad{"ternary", "avx2-mad", true};
-ImplCounter ternary_avx2_lut{"ternary", "avx2-lut", true};
-ImplCounter ternary_avx512_vnni{"ternary", "avx512-vnni", true};
-ImplCounter quantize_avx2{"quantize", "avx2", true};
-ImplCounter attention_avx2{"attention", "avx2", true};
-ImplCounter head_avx2_f16c{"head", "avx2-f16c", true};
-ImplCounter q8head_avx2{"q8head", "avx2", true};
-#endif
-#if defined(TERN_ARCH_ARM)
-ImplCounter ternary_neon_mad{"ternary", "neon-mad", true};
-ImplCounter ternary_neon_dotprod{"ternary", "neon-dotprod", true};
-ImplCounter ternary_neon_lut{"ternary", "neon-lut", true};
-#endif
+#define TERN_DEFINE_COUNTER(var, entry, impl, simd) ImplCounter var{entry, impl, simd};
+TERN_IMPL_COUNTERS(TERN_DEFINE_COUNTER)
+#undef TERN_DEFINE_COUNTER
 
 }  // namespace counters
 
 const std::vector<ImplCounter*>& all_impl_counters() {
-  using namespace counters;
-  static const std::vector<ImplCounter*> all = {
-      &ternary_scalar, &quantize_scalar, &attention_scalar, &attention_xsimd, &float_scalar, &float_xsimd,
-      &head_scalar,    &head_xsimd,      &q8head_scalar,
-#if defined(TERN_ARCH_X86)
-      &ternary_avx2_mad, &ternary_avx2_lut, &ternary_avx512_vnni, &quantize_avx2, &attention_avx2, &head_avx2_f16c,
-      &q8head_avx2,
-#endif
-#if defined(TERN_ARCH_ARM)
-      &ternary_neon_mad, &ternary_neon_dotprod, &ternary_neon_lut,
-#endif
-  };
+#define TERN_COUNTER_ADDRESS(var, entry, impl, simd) &counters::var,
+  static const std::vector<ImplCounter*> all = {TERN_IMPL_COUNTERS(TERN_COUNTER_ADDRESS)};
+#undef TERN_COUNTER_ADDRESS
   return all;
 }
 

@@ -24,17 +24,33 @@ struct ImplCounter {
   void bump() { calls.fetch_add(1, std::memory_order_relaxed); }
 };
 
-namespace counters {
-extern ImplCounter ternary_scalar;
-extern ImplCounter quantize_scalar, attention_scalar, attention_xsimd, float_scalar, float_xsimd;
-extern ImplCounter head_scalar, head_xsimd, q8head_scalar;
+// Every counter: X(variable, entry, implementation, simd), one list for the declarations
+// here and the definitions and the registry in impl_counter.cpp.
+#define TERN_IMPL_COUNTERS_PORTABLE(X)                                                        \
+  X(ternary_scalar, "ternary", "scalar", false) X(quantize_scalar, "quantize", "scalar", false) \
+  X(attention_scalar, "attention", "scalar", false) X(attention_xsimd, "attention", "xsimd", true) \
+  X(float_scalar, "float", "scalar", false) X(float_xsimd, "float", "xsimd", true)               \
+  X(head_scalar, "head", "scalar", false) X(head_xsimd, "head", "xsimd", true)                   \
+  X(q8head_scalar, "q8head", "scalar", false)
 #if defined(TERN_ARCH_X86)
-extern ImplCounter ternary_avx2_mad, ternary_avx2_lut, ternary_avx512_vnni;
-extern ImplCounter quantize_avx2, attention_avx2, head_avx2_f16c, q8head_avx2;
+#define TERN_IMPL_COUNTERS_ISA(X)                                                                        \
+  X(ternary_avx2_mad, "ternary", "avx2-mad", true) X(ternary_avx2_lut, "ternary", "avx2-lut", true)       \
+  X(ternary_avx512_vnni, "ternary", "avx512-vnni", true) X(quantize_avx2, "quantize", "avx2", true)       \
+  X(attention_avx2, "attention", "avx2", true) X(head_avx2_f16c, "head", "avx2-f16c", true)              \
+  X(q8head_avx2, "q8head", "avx2", true)
+#elif defined(TERN_ARCH_ARM)
+#define TERN_IMPL_COUNTERS_ISA(X)                                                                   \
+  X(ternary_neon_mad, "ternary", "neon-mad", true) X(ternary_neon_dotprod, "ternary", "neon-dotprod", true) \
+  X(ternary_neon_lut, "ternary", "neon-lut", true)
+#else
+#define TERN_IMPL_COUNTERS_ISA(X)
 #endif
-#if defined(TERN_ARCH_ARM)
-extern ImplCounter ternary_neon_mad, ternary_neon_dotprod, ternary_neon_lut;
-#endif
+#define TERN_IMPL_COUNTERS(X) TERN_IMPL_COUNTERS_PORTABLE(X) TERN_IMPL_COUNTERS_ISA(X)
+
+namespace counters {
+#define TERN_DECLARE_COUNTER(var, entry, impl, simd) extern ImplCounter var;
+TERN_IMPL_COUNTERS(TERN_DECLARE_COUNTER)
+#undef TERN_DECLARE_COUNTER
 }  // namespace counters
 
 // Every counter compiled in, and a reset (tests).

@@ -105,6 +105,7 @@ namespace {
 template <float (*Convert)(uint16_t)>
 void gemm_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                       int64_t r0, int64_t r1) {
+  counters::head_scalar.bump();
   const int64_t body = k / kFloatLanes * kFloatLanes;
   for (int64_t r = r0; r < r1; ++r) {
     const uint16_t* row = w + r * k;
@@ -122,16 +123,9 @@ void gemm_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_to
 
 }  // namespace
 
-void gemm_f16_f32_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y,
-                              int64_t ldy, int64_t r0, int64_t r1) {
-  counters::head_scalar.bump();
-  gemm_rows_scalar<f16_to_f32>(w, k, x, n_tokens, y, ldy, r0, r1);
-}
-
-void gemm_bf16_f32_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y,
-                               int64_t ldy, int64_t r0, int64_t r1) {
-  counters::head_scalar.bump();
-  gemm_rows_scalar<bf16_to_f32>(w, k, x, n_tokens, y, ldy, r0, r1);
-}
+void gemm_f16_f32_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n, float* y, int64_t ldy,
+                              int64_t r0, int64_t r1) { gemm_rows_scalar<f16_to_f32>(w, k, x, n, y, ldy, r0, r1); }
+void gemm_bf16_f32_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n, float* y, int64_t ldy,
+                               int64_t r0, int64_t r1) { gemm_rows_scalar<bf16_to_f32>(w, k, x, n, y, ldy, r0, r1); }
 
 }  // namespace tern::kernels
