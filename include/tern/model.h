@@ -48,8 +48,10 @@ struct Llama3RopeScaling {
 };
 
 struct ModelOptions {
-  // Kernel name ("scalar", "avx2-mad", ...); empty = the dispatch choice (TERN_KERNEL or
-  // the best supported).
+  // What runs each kind of work (kernels/backend.h): a ternary kernel name ("avx2-mad",
+  // ...; "scalar" = every entry scalar, no SIMD code) and/or entry=impl items, comma
+  // separated ("attention=scalar,quantize=avx2"); `tern info --kernels` lists them. Empty =
+  // TERN_KERNEL (same syntax), else the best this CPU runs.
   std::string kernel;
   // Overrides the FFN activation. Without it: "<arch>.hidden_activation" if present, else
   // ReLU² for "bitnet-b1.58" / "bitnet-25" and SiLU for "bitnet" (as llama.cpp does).
