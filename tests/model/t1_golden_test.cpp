@@ -2,13 +2,16 @@
 // same trits and the same divisor, and the kernels' dots are exact integers, so the logits
 // must be BIT-IDENTICAL on every runnable kernel, batched (GEMM) and token by token (GEMV).
 // Also: the file runs in place (zero copy), and Model::bytes_per_token counts T1's bytes.
+// One test per (model, kernel), e.g. T1/T1Golden.SameLogitsAsT2BitForBit/tiny_a__avx2_mad
+// (prefix T1, not Golden: like the unparameterized test before it, it stays out of the
+// cortex-a53 run of scripts/test.sh).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "gguf/gguf_file.h"
-#include "golden_fixture.h"
+#include "golden_params.h"
 
 namespace tern::test {
 namespace {
@@ -31,49 +34,46 @@ bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-TEST(T1Golden, SameLogitsAsT2BitForBitEveryKernel) {
-  const auto models = golden_models();
-  ASSERT_GE(models.size(), 3u);
-  for (const std::string& model : models) {
-    const std::string t2 = converted_model(model, WeightType::TernT2);
-    const std::string t1 = converted_model(model, WeightType::TernT1);
-    const nlohmann::json& g = golden_json(model);
-    for (const kernels::Kernel* k : runnable_kernels()) {
-      SCOPED_TRACE(model + " kernel " + k->name);
-      auto m2 = Model::load(t2, kernel_options(k));
-      auto m1 = Model::load(t1, kernel_options(k));
-      ASSERT_EQ(m1->report().ternary_type, "TERN_T1");
-      EXPECT_TRUE(m1->report().zero_copy);
-      EXPECT_EQ(m1->report().repacked_tensors, 0);
-      int checked = 0;
-      for (const nlohmann::json& seq : g["sequences"]) {
-        const auto ids = seq["ids"].get<std::vector<int32_t>>();
-        const int threads = 1 + checked % 2;
-        const auto a = eval_all(m1, ids, opts(threads));
-        const auto b = eval_all(m2, ids, opts(threads));
-        ASSERT_FALSE(a.empty());
-        EXPECT_TRUE(bit_identical(a, b)) << seq["name"] << " batched, max|d| "
-                                         << compare(a.data(), b.data(), 1, static_cast<int64_t>(a.size())).max_abs;
-        if (checked == 0) {  // the decode path once per model and kernel (it is slower)
-          const std::vector<int32_t> head(ids.begin(), ids.begin() + std::min<size_t>(ids.size(), 12));
-          const auto c = decode_one_by_one(m1, head, 2);
-          const auto d = decode_one_by_one(m2, head, 2);
-          EXPECT_TRUE(bit_identical(c, d)) << seq["name"] << " token by token";
-        }
-        ++checked;
-      }
-      EXPECT_GT(checked, 0);
+using T1Golden = GoldenModelKernel;
+
+TEST_P(T1Golden, SameLogitsAsT2BitForBit) {
+  const std::string t2 = golden_gguf(model_, WeightType::TernT2);
+  const std::string t1 = golden_gguf(model_, WeightType::TernT1);
+  const nlohmann::json& g = golden_json(model_);
+  auto m2 = Model::load(t2, kernel_options(kernel_));
+  auto m1 = Model::load(t1, kernel_options(kernel_));
+  ASSERT_EQ(m1->report().ternary_type, "TERN_T1");
+  EXPECT_TRUE(m1->report().zero_copy);
+  EXPECT_EQ(m1->report().repacked_tensors, 0);
+  int checked = 0;
+  for (const nlohmann::json& seq : g["sequences"]) {
+    const auto ids = seq["ids"].get<std::vector<int32_t>>();
+    const int threads = 1 + checked % 2;
+    const auto a = eval_all(m1, ids, opts(threads));
+    const auto b = eval_all(m2, ids, opts(threads));
+    ASSERT_FALSE(a.empty());
+    EXPECT_TRUE(bit_identical(a, b)) << seq["name"] << " batched, max|d| "
+                                     << compare(a.data(), b.data(), 1, static_cast<int64_t>(a.size())).max_abs;
+    if (checked == 0) {  // the decode path once per model and kernel (it is slower)
+      const std::vector<int32_t> head(ids.begin(), ids.begin() + std::min<size_t>(ids.size(), 12));
+      const auto c = decode_one_by_one(m1, head, 2);
+      const auto d = decode_one_by_one(m2, head, 2);
+      EXPECT_TRUE(bit_identical(c, d)) << seq["name"] << " token by token";
     }
+    ++checked;
   }
+  EXPECT_GT(checked, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(T1, T1Golden, ::testing::ValuesIn(golden_cases()), golden_case_name);
 
 // bytes_per_token counts each ternary matrix at its own size: T1 reads rows of
 // t1_row_bytes(k) (1.6 bits per padded weight) where T2 reads t2_row_bytes(k).
-TEST(T1Golden, BytesPerTokenCountsT1Rows) {
+TEST(T1GoldenBytes, BytesPerTokenCountsT1Rows) {
   for (const std::string& model : golden_models()) {
-    const auto m1 = Model::load(converted_model(model, WeightType::TernT1));
-    const auto m2 = Model::load(converted_model(model, WeightType::TernT2));
-    const gguf::File f1 = gguf::File::open(converted_model(model, WeightType::TernT1));
+    const auto m1 = Model::load(golden_gguf(model, WeightType::TernT1));
+    const auto m2 = Model::load(golden_gguf(model, WeightType::TernT2));
+    const gguf::File f1 = gguf::File::open(golden_gguf(model, WeightType::TernT1));
     uint64_t t1_codes = 0, t2_codes = 0;  // expected ternary bytes from the shapes
     for (const auto& t : f1.tensors()) {
       if (t.type != gguf::TensorType::TERN_T1) continue;
