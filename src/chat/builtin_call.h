@@ -38,6 +38,7 @@ auto find_named(const Table& table, std::string_view name) -> decltype(&*std::be
     if (row.name == name) return &row;
   return nullptr;
 }
+
 // Calls the row of `table` named `name`; `kind` ("filter", "test") names what is missing.
 template <class Table>
 auto call_named(const Table& table, const char* kind, Evaluator& ev, const std::string& name, const Value& v,

@@ -150,6 +150,7 @@ Value min_max(Evaluator& ev, const Value& seq, Args& a, bool want_max, Pos pos) 
   }
   return items[best];
 }
+
 using FilterFn = Value (*)(const BuiltinCall&);
 
 Value trim(const BuiltinCall& c) {
