@@ -192,8 +192,7 @@ constexpr int64_t kChunk = 256;  // elements converted to float at a time (stays
 
 // One row against n_tokens tokens: the row is converted chunk by chunk once and used for
 // every token. Per token the accumulation order is fixed (lane-wise over the row, then
-// sum_lanes, then the scalar tail), whatever rows or tokens surround it. xsimd::fma is a
-// product then an add at the baseline ISA (no FMA instruction; -ffp-contract=off).
+// hadd, then the scalar tail), whatever rows or tokens surround it.
 template <void (*Convert)(const uint16_t*, float*, int64_t)>
 void gemm_rows_generic(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                        int64_t r0, int64_t r1) {
@@ -218,7 +217,7 @@ void gemm_rows_generic(const uint16_t* w, int64_t k, const float* x, int64_t n_t
       }
       for (int64_t t = 0; t < nt; ++t) {
         const float* xt = x + (t0 + t) * k;
-        float s = sum_lanes(acc[t]);
+        float s = xsimd::hadd(acc[t]);
         for (int64_t c = body; c < k; ++c) {
           float wf;
           Convert(row + c, &wf, 1);

@@ -18,7 +18,7 @@ void relu2_mul_scalar(const float* gate, const float* up, float* out, int64_t n)
 void add_inplace_scalar(float* y, const float* x, int64_t n);
 
 // Head GEMM rows (float_ops.h contract). _scalar gives the bits of _generic (xsimd): the
-// same kFloatLanes lane sums folded the same way.
+// same kFloatLanes lane sums, multiply-adds and fold as the baseline ISA's.
 void gemm_f16_f32_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y,
                               int64_t ldy, int64_t r0, int64_t r1);
 void gemm_bf16_f32_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y,

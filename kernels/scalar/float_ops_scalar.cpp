@@ -1,7 +1,7 @@
 // The float ops in plain C++: the "scalar" implementation of the backend's float and head
 // entries, with the operations and their order of the xsimd ones (float_ops.cpp) so the
 // results are the same bits: where xsimd keeps kFloatLanes partial sums, so does this, and
-// folds them as sum_lanes does ((l0 + l2) + (l1 + l3)). Also the plain functions every
+// folds them in the same order. Also the plain functions every
 // implementation shares (rope_adjacent, softmax, silu_mul).
 #include <cmath>
 #include <cstring>
@@ -100,8 +100,19 @@ void softmax(float* x, int64_t n) {
 
 namespace {
 
+// The head's xsimd accumulation as each baseline ISA does it: aarch64's xsimd::fma is one
+// fused multiply-add and its hadd adds neighbours ((l0 + l1) + (l2 + l3)); SSE2 has no FMA
+// (a product, then an add) and its hadd folds halves, as fold_lanes.
+#if defined(__aarch64__)
+float head_madd(float w, float x, float acc) { return std::fma(w, x, acc); }
+float head_hadd(const float l[kFloatLanes]) { return (l[0] + l[1]) + (l[2] + l[3]); }
+#else
+float head_madd(float w, float x, float acc) { return w * x + acc; }
+float head_hadd(const float l[kFloatLanes]) { return fold_lanes(l); }
+#endif
+
 // One (row, token) dot as gemm_rows_generic computes it: lane c % kFloatLanes over the
-// whole-lane body, fold_lanes, then the tail in order. Rows convert exactly to float.
+// whole-lane body, head_hadd, then the tail in order. Rows convert exactly to float.
 template <float (*Convert)(uint16_t)>
 void gemm_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_tokens, float* y, int64_t ldy,
                       int64_t r0, int64_t r1) {
@@ -113,8 +124,8 @@ void gemm_rows_scalar(const uint16_t* w, int64_t k, const float* x, int64_t n_to
       const float* xt = x + t * k;
       float acc[kFloatLanes] = {0.0f, 0.0f, 0.0f, 0.0f};
       for (int64_t c = 0; c < body; c += kFloatLanes)
-        for (int64_t l = 0; l < kFloatLanes; ++l) acc[l] = Convert(row[c + l]) * xt[c + l] + acc[l];
-      float s = fold_lanes(acc);
+        for (int64_t l = 0; l < kFloatLanes; ++l) acc[l] = head_madd(Convert(row[c + l]), xt[c + l], acc[l]);
+      float s = head_hadd(acc);
       for (int64_t c = body; c < k; ++c) s += Convert(row[c]) * xt[c];
       y[t * ldy + r] = s;
     }
