@@ -15,6 +15,12 @@ Json parse_json(std::string_view text, const std::string& file) {
   }
 }
 
+Json parse_json_object(std::string_view text, const std::string& file) {
+  Json root = parse_json(text, file);
+  json_root(root, file).require_object();
+  return root;
+}
+
 Json read_json_file(const std::string& path, const std::string& display_name) {
   std::ifstream probe(path);
   if (!probe) throw Error(display_name + ": cannot open (missing file?)");

@@ -16,6 +16,8 @@ using Json = nlohmann::json;
 
 // Parses `text`; throws tern::Error "<file>: invalid JSON: ..." on a syntax error.
 Json parse_json(std::string_view text, const std::string& file);
+// parse_json, and the document must be an object ("<file>: /: expected an object, got ...").
+Json parse_json_object(std::string_view text, const std::string& file);
 // Reads and parses a whole file; throws naming the file if it is missing or unreadable.
 Json read_json_file(const std::string& path, const std::string& display_name);
 

@@ -63,9 +63,8 @@ std::string read_merge(const JsonAt& m) {
 }  // namespace
 
 TokenizerJson parse_tokenizer_json(std::string_view text, const std::string& file) {
-  const Json root = parse_json(text, file);
+  const Json root = parse_json_object(text, file);
   const JsonAt at = json_root(root, file);
-  at.require_object();
   TokenizerJson tj;
   const JsonAt model = at.child("model");
   model.require_object();
@@ -100,9 +99,8 @@ TokenizerJson parse_tokenizer_json(std::string_view text, const std::string& fil
 }
 
 TokenizerConfig parse_tokenizer_config(std::string_view text, const std::string& file) {
-  const Json root = parse_json(text, file);
+  const Json root = parse_json_object(text, file);
   const JsonAt at = json_root(root, file);
-  at.require_object();
   TokenizerConfig tc;
   tc.bos_token = read_token_string(at, "bos_token");
   tc.eos_token = read_token_string(at, "eos_token");
