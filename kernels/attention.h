@@ -32,10 +32,6 @@ struct AttentionKernels {
   ImplCounter* calls;
 };
 
-// Transitional, until src/model/attention.cpp reads the model's Backend: the best
-// attention implementation here (backend.cpp).
-const AttentionKernels& attention_kernels();
-
 // One tile. Query row r = t * n_heads + h (token t < n_tokens, head h < n_heads) is
 // q + t * ld_q_token + h * head_dim; token t sits at position pos0 + t and attends keys
 // 0..pos0+t. Key j of the KV head is k + j * ld_kv elements (f32 or f16 bits), likewise v;

@@ -268,8 +268,6 @@ std::vector<EntryInfo> describe_backend(const Backend& b) {
   return out;
 }
 
-const AttentionKernels& attention_kernels() { return *best_backend().attention; }
-
 int attention_kernel_count() {
   int n = 0;
   for (const Option& o : def_of(Entry::Attention).options) n += o.supported() ? 1 : 0;

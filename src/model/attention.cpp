@@ -31,8 +31,8 @@ float* tile_scratch(size_t floats) {
 // query heads so every thread gets work. Every row is computed the same way whatever the
 // split (kernels/attention.h), so thread count, batch size and decode vs prefill do not
 // change a bit of the result.
-void attention(const ModelHParams& hp, const KvCache& kv, int64_t layer, int64_t p0, int64_t n, const float* q,
-               float* out, ThreadPool& pool) {
+void attention(const kernels::AttentionKernels& kern, const ModelHParams& hp, const KvCache& kv, int64_t layer,
+               int64_t p0, int64_t n, const float* q, float* out, ThreadPool& pool) {
   if (n <= 0) return;
   const int64_t hd = hp.head_dim, n_kv = hp.n_head_kv;
   const int64_t group = hp.n_head / n_kv;
@@ -48,7 +48,6 @@ void attention(const ModelHParams& hp, const KvCache& kv, int64_t layer, int64_t
   // token's rows alone pass the budget), so each thread's scratch is sized once per session.
   const size_t scratch_floats =
       kernels::attention_scratch_floats(1, std::max(kScoresBudget, group * kv.n_ctx), hd);
-  const kernels::AttentionKernels& kern = kernels::attention_kernels();
   const bool f16 = kv.type == KvType::F16;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const uint8_t* k_base = kv.k_at(layer, 0);

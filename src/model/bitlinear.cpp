@@ -5,30 +5,16 @@
 
 namespace tern::model {
 
-namespace {
-
-void quantize_rows(const kernels::QuantizeKernels& quantize, const kernels::Kernel& kernel, const float* x,
-                   int64_t ldx, int64_t n_tokens, int64_t k, QuantizedInput& in) {
+void quantize_input(const kernels::Backend& backend, const float* x, int64_t ldx, int64_t n_tokens, int64_t k,
+                    QuantizedInput& in) {
   const int64_t kp = kernels::t2_padded_k(k);
   for (int64_t t = 0; t < n_tokens; ++t) {
-    in.scale[t] = quantize.row(x + t * ldx, k, kp, in.q + t * kp);
+    in.scale[t] = backend.quantize->row(x + t * ldx, k, kp, in.q + t * kp);
   }
   in.acts.n_tokens = n_tokens;
   in.acts.kp = kp;
   in.acts.q = in.q;
-  kernel.prepare(in.acts);
-}
-
-}  // namespace
-
-void quantize_input(const kernels::Backend& backend, const float* x, int64_t ldx, int64_t n_tokens, int64_t k,
-                    QuantizedInput& in) {
-  quantize_rows(*backend.quantize, *backend.ternary, x, ldx, n_tokens, k, in);
-}
-
-void quantize_input(const kernels::Kernel& kernel, const float* x, int64_t ldx, int64_t n_tokens,
-                    int64_t k, QuantizedInput& in) {
-  quantize_rows(*kernels::best_backend().quantize, kernel, x, ldx, n_tokens, k, in);
+  backend.ternary->prepare(in.acts);
 }
 
 void bitlinear_batch(const kernels::Kernel& kernel, ThreadPool& pool, const QuantizedInput& in,

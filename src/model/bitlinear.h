@@ -25,10 +25,6 @@ struct QuantizedInput {
 // and prepares them for its ternary kernel.
 void quantize_input(const kernels::Backend& backend, const float* x, int64_t ldx, int64_t n_tokens, int64_t k,
                     QuantizedInput& in);
-// Transitional (until forward.cpp passes the model's Backend): best_backend()'s quantize
-// entry, prepared for `kernel`.
-void quantize_input(const kernels::Kernel& kernel, const float* x, int64_t ldx, int64_t n_tokens,
-                    int64_t k, QuantizedInput& in);
 
 struct BitLinearJob {
   const BitLinear* weight;

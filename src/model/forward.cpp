@@ -17,16 +17,15 @@
 // rows (integer GEMM rows equal GEMV dot products, float steps per row), so a row's logits
 // do not depend on what it is batched with. Every BitLinear quantizes its input once per
 // token (shared by q/k/v and by gate/up) and runs the ternary kernel; the float steps
-// follow the reference's float32 formulas.
+// follow the reference's float32 formulas. Every kernel (ternary, quantization, attention,
+// float ops, lm_head) is the model's backend entry (kernels/backend.h), chosen once at load.
 #include "model/forward.h"
 
 #include <cstring>
 #include <string>
 
-#include "kernels/float_ops.h"
 #include "model/attention.h"
 #include "model/dense.h"
-#include "model/ops.h"
 #include "tern/error.h"
 
 namespace tern::model {
@@ -55,10 +54,11 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
                   const int32_t* ids, float* logits, bool all_logits) {
   const ModelHParams& hp = m.hp;
   const ModelWeights& w = m.w;
-  const kernels::Kernel& kernel = *m.kernel;
+  const kernels::Backend& be = m.backend;  // every kernel below comes from the model's backend table
+  const kernels::Kernel& kernel = *be.ternary;
   const int64_t E = hp.n_embd, F = hp.n_ff, hd = hp.head_dim;
   const int64_t q_dim = hp.n_head * hd, kv_dim = hp.n_head_kv * hd;
-  const auto rope = hp.rope_pairing == RopePairing::Halves ? kernels::rope_neox : kernels::rope_adjacent;
+  const auto rope = hp.rope_pairing == RopePairing::Halves ? be.float_ops->rope_neox : be.float_ops->rope_adjacent;
   float* x = b.x.data();
   float* xn = b.xn.data();
 
@@ -83,8 +83,8 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
 
     // 2. Attention input RMSNorm, one int8 quantization shared by q, k and v.
-    for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, L.attn_norm.data(), E, hp.rms_eps, xn + t * E);
-    quantize_input(kernel, xn, E, n, E, b.qin);
+    for (int64_t t = 0; t < n; ++t) be.float_ops->rmsnorm(x + t * E, L.attn_norm.data(), E, hp.rms_eps, xn + t * E);
+    quantize_input(be, xn, E, n, E, b.qin);
     bitlinear_batch(kernel, pool, b.qin, {{&L.wq, b.q.data()}, {&L.wk, b.k.data()}, {&L.wv, b.v.data()}},
                     b.y.data());
 
@@ -100,7 +100,7 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
         rope(b.k.data() + t * kv_dim, hp.n_head_kv, hd, s.rope.cos_row(pos), s.rope.sin_row(pos));
         s.kv.store(l, pos, b.k.data() + t * kv_dim, b.v.data() + t * kv_dim);
       }
-      attention(hp, s.kv, l, p0[i], nr, b.q.data() + row * q_dim, b.att.data() + row * q_dim, pool);
+      attention(*be.attention, hp, s.kv, l, p0[i], nr, b.q.data() + row * q_dim, b.att.data() + row * q_dim, pool);
       row += nr;
     }
 
@@ -108,35 +108,35 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
     const float* o_in = b.att.data();
     if (hp.sub_norms) {
       for (int64_t t = 0; t < n; ++t) {
-        kernels::rmsnorm(b.att.data() + t * q_dim, L.attn_sub_norm.data(), q_dim, hp.rms_eps, xn + t * q_dim);
+        be.float_ops->rmsnorm(b.att.data() + t * q_dim, L.attn_sub_norm.data(), q_dim, hp.rms_eps, xn + t * q_dim);
       }
       o_in = xn;
     }
-    quantize_input(kernel, o_in, q_dim, n, q_dim, b.qin);
+    quantize_input(be, o_in, q_dim, n, q_dim, b.qin);
     bitlinear_batch(kernel, pool, b.qin, {{&L.wo, b.proj.data()}}, b.y.data());
-    kernels::add_inplace(x, b.proj.data(), n * E);
+    be.float_ops->add_inplace(x, b.proj.data(), n * E);
 
     // 6. FFN input RMSNorm, gate and up on one quantized input, act(gate) * up.
-    for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, L.ffn_norm.data(), E, hp.rms_eps, xn + t * E);
-    quantize_input(kernel, xn, E, n, E, b.qin);
+    for (int64_t t = 0; t < n; ++t) be.float_ops->rmsnorm(x + t * E, L.ffn_norm.data(), E, hp.rms_eps, xn + t * E);
+    quantize_input(be, xn, E, n, E, b.qin);
     bitlinear_batch(kernel, pool, b.qin, {{&L.w_gate, b.gate.data()}, {&L.w_up, b.up.data()}}, b.y.data());
     if (hp.activation == FfnActivation::ReLU2) {
-      kernels::relu2_mul(b.gate.data(), b.up.data(), b.gate.data(), n * F);
+      be.float_ops->relu2_mul(b.gate.data(), b.up.data(), b.gate.data(), n * F);
     } else {
-      ops::silu_mul(b.gate.data(), b.up.data(), n * F);
+      be.float_ops->silu_mul(b.gate.data(), b.up.data(), n * F);
     }
 
     // 7. FFN sub-norm (size n_ff, if the family has one), down_proj, residual.
     const float* down_in = b.gate.data();
     if (hp.sub_norms) {
       for (int64_t t = 0; t < n; ++t) {
-        kernels::rmsnorm(b.gate.data() + t * F, L.ffn_sub_norm.data(), F, hp.rms_eps, b.up.data() + t * F);
+        be.float_ops->rmsnorm(b.gate.data() + t * F, L.ffn_sub_norm.data(), F, hp.rms_eps, b.up.data() + t * F);
       }
       down_in = b.up.data();
     }
-    quantize_input(kernel, down_in, F, n, F, b.qin);
+    quantize_input(be, down_in, F, n, F, b.qin);
     bitlinear_batch(kernel, pool, b.qin, {{&L.w_down, b.proj.data()}}, b.y.data());
-    kernels::add_inplace(x, b.proj.data(), n * E);
+    be.float_ops->add_inplace(x, b.proj.data(), n * E);
     call_hooks(runs, p0, static_cast<int>(l + 1), x, E);
   }
   for (const RowRun& r : runs) r.s->n_past += r.n;
@@ -145,7 +145,7 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
   if (logits == nullptr && !any_hook) return;
   int64_t n_rows = n;  // rows of xn that go through the lm_head
   if (all_logits || any_hook) {
-    for (int64_t t = 0; t < n; ++t) kernels::rmsnorm(x + t * E, w.output_norm.data(), E, hp.rms_eps, xn + t * E);
+    for (int64_t t = 0; t < n; ++t) be.float_ops->rmsnorm(x + t * E, w.output_norm.data(), E, hp.rms_eps, xn + t * E);
     call_hooks(runs, p0, static_cast<int>(hp.n_layer + 1), xn, E);
     if (logits == nullptr) return;
     if (!all_logits) {  // keep the last row of each run, packed (row i <= its source row)
@@ -160,13 +160,13 @@ void forward_rows(const ModelData& m, ThreadPool& pool, ForwardScratch& b, std::
     int64_t last = -1;
     for (size_t i = 0; i < runs.size(); ++i) {
       last += runs[i].n;
-      kernels::rmsnorm(x + last * E, w.output_norm.data(), E, hp.rms_eps, xn + static_cast<int64_t>(i) * E);
+      be.float_ops->rmsnorm(x + last * E, w.output_norm.data(), E, hp.rms_eps, xn + static_cast<int64_t>(i) * E);
     }
     n_rows = static_cast<int64_t>(runs.size());
   }
   const int64_t V = hp.n_vocab;
   pool.parallel_rows(V, 16, [&](int64_t rb, int64_t re) {
-    dense_matmul(w.lm_head, xn, E, n_rows, logits, V, rb, re);
+    dense_matmul(be, w.lm_head, xn, E, n_rows, logits, V, rb, re);
   });
 }
 

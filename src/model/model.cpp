@@ -21,7 +21,6 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelOpt
   data->backend = options.kernel.empty()
                       ? kernels::select_backend_from_env()
                       : kernels::select_backend(options.kernel, "--kernel", "requested by name");
-  data->kernel = data->backend.ternary;
   data->report.kernel = data->backend.ternary->name;
   data->report.kernel_why = data->backend.why_of(kernels::Entry::Ternary);
   model::bind_weights(*data);

@@ -77,7 +77,6 @@ struct ModelData {
   ModelHParams hp;
   ModelWeights w;
   kernels::Backend backend;  // what runs each kind of work (kernels/backend.h), chosen at load
-  const kernels::Kernel* kernel = nullptr;  // backend.ternary (transitional: forward.cpp reads it)
   LoadReport report;
   std::vector<OwnedBuffer> owned;
   uint64_t bytes_per_token = 0;
