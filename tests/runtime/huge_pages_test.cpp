@@ -26,11 +26,17 @@ TEST(HugePages, AllocationsAreAlignedAndWritable) {
   }
 }
 
+// `bytes` of `kind` pages, written (pages are placed at first touch); freed by the caller.
+uint8_t* touched_pages(PageKind kind, size_t bytes) {
+  auto* p = static_cast<uint8_t*>(tern::allocate_pages(bytes, kind));
+  if (p != nullptr) std::memset(p, 1, bytes);
+  return p;
+}
+
 TEST(HugePages, SmallPagesAreNeverHuge) {
   const size_t bytes = 8 * tern::kHugePageBytes;
-  auto* p = static_cast<uint8_t*>(tern::allocate_pages(bytes, PageKind::Small));
+  uint8_t* p = touched_pages(PageKind::Small, bytes);
   ASSERT_NE(p, nullptr);
-  std::memset(p, 1, bytes);
   const auto huge = tern::huge_page_bytes(p, bytes);
   ASSERT_TRUE(huge.has_value());
   EXPECT_EQ(*huge, 0u);
@@ -41,9 +47,8 @@ TEST(HugePages, HugePagesWhereTheKernelOffersThem) {
   const std::string mode = tern::thp_mode();
   if (mode != "always" && mode != "madvise") GTEST_SKIP() << "THP is '" << mode << "' here";
   const size_t bytes = 8 * tern::kHugePageBytes;
-  auto* p = static_cast<uint8_t*>(tern::allocate_pages(bytes, PageKind::Huge));
+  uint8_t* p = touched_pages(PageKind::Huge, bytes);
   ASSERT_NE(p, nullptr);
-  std::memset(p, 1, bytes);
   const auto huge = tern::huge_page_bytes(p, bytes);
   ASSERT_TRUE(huge.has_value());
   // Never more than the range itself is counted, and a sub-range at most its own size.
