@@ -33,42 +33,35 @@ void attend_tile(const AttentionKernels& kern, const AttentionTile& t, float* sc
     *ld = hd;
     return block_buf;
   };
-  // Keys of block [j0, j0 + nb) that token tok attends.
-  const auto keys_of = [&](int64_t tok, int64_t j0, int64_t nb) {
-    return std::min(j0 + nb, t.pos0 + tok + 1) - j0;
-  };
-
-  for (int64_t j0 = 0; j0 < n_keys; j0 += kAttentionKeyBlock) {
-    const int64_t nb = std::min(kAttentionKeyBlock, n_keys - j0);
-    int64_t ld = 0;
-    const float* kb = block(t.k, j0, nb, &ld);
-    for (int64_t tok = 0; tok < t.n_tokens; ++tok) {
-      const int64_t nk = keys_of(tok, j0, nb);
-      if (nk <= 0) continue;
-      for (int64_t h = 0; h < nh; ++h) {
-        kern.qk(t.q + tok * t.ld_q_token + h * hd, kb, ld, nk, hd, t.scale, scores + (tok * nh + h) * n_keys + j0);
+  // Calls visit(tok, h, j0, rows, ld, nk) for every key block [j0, j0 + nb) of `src` (K or V,
+  // converted once) and every (token, head) that attends nk > 0 of the block's keys.
+  const auto for_each_block = [&](const void* src, const auto& visit) {
+    for (int64_t j0 = 0; j0 < n_keys; j0 += kAttentionKeyBlock) {
+      const int64_t nb = std::min(kAttentionKeyBlock, n_keys - j0);
+      int64_t ld = 0;
+      const float* rows = block(src, j0, nb, &ld);
+      for (int64_t tok = 0; tok < t.n_tokens; ++tok) {
+        const int64_t nk = std::min(j0 + nb, t.pos0 + tok + 1) - j0;
+        if (nk <= 0) continue;
+        for (int64_t h = 0; h < nh; ++h) visit(tok, h, j0, rows, ld, nk);
       }
     }
-  }
+  };
+  const auto scores_of = [&](int64_t tok, int64_t h) { return scores + (tok * nh + h) * n_keys; };
+  const auto out_of = [&](int64_t tok, int64_t h) { return t.out + tok * t.ld_out_token + h * hd; };
+
+  for_each_block(t.k, [&](int64_t tok, int64_t h, int64_t j0, const float* kb, int64_t ld, int64_t nk) {
+    kern.qk(t.q + tok * t.ld_q_token + h * hd, kb, ld, nk, hd, t.scale, scores_of(tok, h) + j0);
+  });
   for (int64_t tok = 0; tok < t.n_tokens; ++tok) {
     for (int64_t h = 0; h < nh; ++h) {
-      softmax(scores + (tok * nh + h) * n_keys, t.pos0 + tok + 1);
-      float* out = t.out + tok * t.ld_out_token + h * hd;
-      std::fill(out, out + hd, 0.0f);
+      softmax(scores_of(tok, h), t.pos0 + tok + 1);
+      std::fill(out_of(tok, h), out_of(tok, h) + hd, 0.0f);
     }
   }
-  for (int64_t j0 = 0; j0 < n_keys; j0 += kAttentionKeyBlock) {
-    const int64_t nb = std::min(kAttentionKeyBlock, n_keys - j0);
-    int64_t ld = 0;
-    const float* vb = block(t.v, j0, nb, &ld);
-    for (int64_t tok = 0; tok < t.n_tokens; ++tok) {
-      const int64_t nk = keys_of(tok, j0, nb);
-      if (nk <= 0) continue;
-      for (int64_t h = 0; h < nh; ++h) {
-        kern.pv(scores + (tok * nh + h) * n_keys + j0, vb, ld, nk, hd, t.out + tok * t.ld_out_token + h * hd);
-      }
-    }
-  }
+  for_each_block(t.v, [&](int64_t tok, int64_t h, int64_t j0, const float* vb, int64_t ld, int64_t nk) {
+    kern.pv(scores_of(tok, h) + j0, vb, ld, nk, hd, out_of(tok, h));
+  });
 }
 
 }  // namespace tern::kernels

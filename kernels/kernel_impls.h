@@ -25,6 +25,12 @@ extern const Kernel kAvx2LutKernel;
 extern const Kernel kAvx512VnniKernel;
 float quantize_row_i8_avx2(const float* x, int64_t n, int64_t padded_n, int8_t* q);
 #endif
+
+// The pieces of quantize_row_i8_scalar the SIMD quantizers reuse for their tails, so the
+// scale formula and the rounding rule exist once (quantize_scalar.cpp; no counter bump).
+float absmax_from(const float* x, int64_t begin, int64_t n, float absmax);  // max(absmax, |x[begin..n)|)
+float absmax_scale(float absmax);                                           // PyTorch's 127/absmax
+void quantize_range_i8(const float* x, int64_t begin, int64_t n, int64_t padded_n, float s, int8_t* q);
 #if defined(TERN_ARCH_ARM)
 extern const Kernel kNeonMadKernel;
 extern const Kernel kNeonDotprodKernel;

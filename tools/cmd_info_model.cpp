@@ -22,7 +22,7 @@ std::string mb(uint64_t bytes) {
 }
 
 // Where the weights decode streams every token live, and in which page size: 2 MiB pages
-// read ~40% faster than 4 KiB ones on a VM (bench/README.md, "Read-bandwidth probe").
+// read faster than 4 KiB ones (figures: bench/README.md, "Read-bandwidth probe").
 std::string page_placement(const LoadReport& r) {
   char buf[320];
   std::string s;

@@ -23,7 +23,7 @@ struct Stmt;
 // Bounds that keep hostile templates from hanging or exhausting memory or stack.
 struct ChatTemplateLimits {
   std::size_t max_output_bytes = 16u << 20;  // rendered text, and any one string or list
-  uint64_t max_steps = 10'000'000;           // evaluation steps (+1 per 64 bytes built); ~1 s
+  uint64_t max_steps = 10'000'000;           // evaluation steps (+1 per 64 bytes built): bounds render time
   int max_nesting = 64;                       // blocks / expressions nested in the source
   int max_call_depth = 64;                    // macro calls nested at render time
   int64_t max_range = 100'000;                // range() length (jinja2's sandbox MAX_RANGE)

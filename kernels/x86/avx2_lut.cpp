@@ -10,7 +10,8 @@
 // then each transposed vector m holds byte m (lane 0) and byte m+16 (lane 1) of 16 rows.
 // Table entries are int16 (|v| <= 256) stored as two byte planes (low / high byte) and
 // rejoined with unpack. It is tested equal to the scalar kernel; it is slower than
-// avx2-mad on this layout (the transpose costs as much as the multiplies it replaces).
+// avx2-mad on this layout, because the transpose costs as much as the multiplies it
+// replaces (figures: bench/README.md, "Ternary kernels, float ops, lm_head").
 #include <immintrin.h>
 
 #include <algorithm>

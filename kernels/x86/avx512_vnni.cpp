@@ -6,9 +6,8 @@
 // Why it is faster than avx2-mad for prefill: avx2-mad needs two vector ops per 32
 // weight x token products (maddubs into int16, add into the int16 accumulator) plus a
 // widening madd every 32 steps; vpdpbusd does the multiply, the pairwise sums and the int32
-// accumulate in one op per 64 products (zmm). On Zen 4 (measured with a register-only loop,
-// bench/README.md "Prefill: profile and bound"): maddubs+add ~52 products/cycle, zmm vpdpbusd
-// ~66. And 32 zmm registers allow a 4-row x 6-token tile (24 accumulators), so each code
+// accumulate in one op per 64 products (zmm): more products per cycle (the register-only
+// loop's figures are in bench/README.md, "Prefill: profile and bound"). And 32 zmm registers allow a 4-row x 6-token tile (24 accumulators), so each code
 // load serves 6 tokens and each activation load 4 rows.
 //
 // Exactness: no saturation anywhere (vpdpbusd, not vpdpbusds). One lane adds four products

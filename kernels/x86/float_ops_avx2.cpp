@@ -1,11 +1,11 @@
 // AVX2 + FMA + F16C head GEMM (the tied F16/BF16 embedding as lm_head): float32
 // accumulation with fused multiply-add.
 //
-// Decode reads the whole head from DRAM once per token (656 MB on the 2B4T shape), so the
-// access pattern decides the speed. One row at a time is ONE sequential stream, which the
-// hardware prefetcher follows at full read bandwidth (measured on Zen 4: 99% of a plain
-// read loop); 4 rows per pass (4 interleaved 5 KB streams) reached only ~55%, with or
-// without software prefetch of the next block. The activations (10 KB at K = 2560) stay in
+// Decode reads the whole head from DRAM once per token, so the access pattern decides the
+// speed. One row at a time is ONE sequential stream, which the hardware prefetcher follows
+// at the read bandwidth of a plain loop; 4 rows per pass (4 interleaved streams) were
+// clearly slower, with or without software prefetch of the next block (figures:
+// bench/README.md, "lm_head: the F16 head at read bandwidth"). The activations (10 KB at K = 2560) stay in
 // L1 across rows. Several tokens (prefill with all logits, batched sessions) share each
 // converted weight vector, two tokens per pass.
 //
@@ -87,10 +87,10 @@ inline void row_dot(const uint16_t* w, int64_t k, const float* x, float* out) {
 }
 
 // x as the row loop should read it: 32-byte aligned. x is re-read for every weight row
-// (128256 times per token on the 2B4T head), and from an address 16 bytes past a 32-byte
+// (once per vocabulary entry per token), and from an address 16 bytes past a 32-byte
 // boundary every other 32-byte load straddles two cache lines. That alone made the head
-// read ~30% slower in the model than in isolation (measured on Zen 4, bench/README.md
-// "Read-bandwidth probe"): a large std::vector's data sits 16 bytes into its mmapped chunk,
+// read measurably slower in the model than in isolation (bench/README.md, "Read-bandwidth
+// probe"): a large std::vector's data sits 16 bytes into its mmapped chunk,
 // so the session's scratch rows always do. A misaligned x is copied once per call into a
 // per-thread aligned buffer (it grows to the largest call, then is reused); the values
 // and the arithmetic are unchanged.

@@ -3,9 +3,6 @@
 // rounding, NaN handling through the operand order of max/min.
 #include <immintrin.h>
 
-#include <cmath>
-#include <cstring>
-
 #include "kernels/kernel_impls.h"
 
 namespace tern::kernels {
@@ -23,11 +20,7 @@ float quantize_row_i8_avx2(const float* x, int64_t n, int64_t padded_n, int8_t* 
   _mm256_store_ps(lanes, vmax);
   float absmax = 0.0f;
   for (float v : lanes) absmax = v > absmax ? v : absmax;
-  for (; i < n; ++i) {
-    const float a = std::fabs(x[i]);
-    if (a > absmax) absmax = a;
-  }
-  const float s = 127.0f * (1.0f / std::fmax(absmax, 1e-5f));  // PyTorch's form (quantize_scalar.cpp)
+  const float s = absmax_scale(absmax_from(x, i, n, absmax));
 
   const __m256 vs = _mm256_set1_ps(s);
   const __m256 lo = _mm256_set1_ps(-128.0f), hi = _mm256_set1_ps(127.0f);
@@ -47,12 +40,7 @@ float quantize_row_i8_avx2(const float* x, int64_t n, int64_t padded_n, int8_t* 
     const __m256i p8 = _mm256_packs_epi16(p16a, p16b);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), _mm256_permutevar8x32_epi32(p8, order));
   }
-  for (; i < n; ++i) {
-    float v = std::nearbyint(x[i] * s);
-    v = std::fmin(std::fmax(v, -128.0f), 127.0f);
-    q[i] = static_cast<int8_t>(static_cast<int>(v));
-  }
-  if (padded_n > n) std::memset(q + n, 0, static_cast<size_t>(padded_n - n));
+  quantize_range_i8(x, i, n, padded_n, s, q);
   return s;
 }
 

@@ -5,8 +5,10 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <string_view>
+#include <utility>
 
 #include "chat/builtin_call.h"
 #include "chat/builtins.h"
@@ -78,15 +80,16 @@ bool parse_float(std::string s, double* out) {
 }
 
 std::string html_escape(const std::string& s) {
+  // markupsafe's five replacements (Jinja's |escape), in its spelling.
+  static constexpr std::pair<char, std::string_view> kEntities[] = {
+      {'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&#34;"}, {'\'', "&#39;"}};
   std::string out;
   for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+    const auto* e = std::find_if(std::begin(kEntities), std::end(kEntities), [c](const auto& k) { return k.first == c; });
+    if (e != std::end(kEntities)) {
+      out += e->second;
+    } else {
+      out += c;
     }
   }
   return out;

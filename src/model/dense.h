@@ -14,9 +14,9 @@
 namespace tern::model {
 
 // How a Q8_0 lm_head is applied (kernels/q8_head.h): the dequantized matrix times the
-// float32 hidden state. On this Zen 4 both modes run at read bandwidth; the Int8 mode's
-// extra rounding of the hidden state costs agreement (measured by
-// tests/model/light_head_test.cpp, figures in bench/README.md), so F32 is the default.
+// float32 hidden state. Both modes run at read bandwidth; the Int8 mode's extra rounding
+// of the hidden state costs agreement (measured by tests/model/light_head_test.cpp,
+// figures in bench/README.md), so F32 is the default.
 constexpr kernels::Q8Head kQ8HeadMode = kernels::Q8Head::F32;
 
 // The dense GGUF types, one row each: how a row becomes float32. A row's bytes come from

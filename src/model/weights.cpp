@@ -62,7 +62,7 @@ std::vector<float>& LayerWeights::norm(arch::LayerTensor role) {
 namespace {
 
 // Page size for the memory decode streams every token (repacked matrices, the lm_head copy).
-// 2 MiB pages read ~40% faster than 4 KiB ones on the project's KVM machine (bench/README.md,
+// 2 MiB pages read faster than 4 KiB ones (TLB misses; figures in bench/README.md,
 // "Read-bandwidth probe"), so they are used wherever the kernel offers THP;
 // TERN_HUGE_PAGES=0 turns them off (and the head copy with them) for A/B measurements.
 PageKind decode_pages() {

@@ -241,7 +241,8 @@ TEST(InfoCli, Kernels) {
 TEST(InfoCli, KernelsScalarForcesEveryEntry) {
   const CliRun r = run("info --kernels --json", "TERN_KERNEL=scalar ");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const json& e : json::parse(r.output)["kernels"]["backend"]) {
+  const json doc = json::parse(r.output);  // named: a range-for over a temporary's member dangles
+  for (const json& e : doc["kernels"]["backend"]) {
     EXPECT_EQ(e["selected"], "scalar") << e.dump();
     EXPECT_EQ(e["why"], "TERN_KERNEL=scalar") << e.dump();
   }
