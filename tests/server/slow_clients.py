@@ -1,19 +1,14 @@
 #!/usr/bin/env python3
 """Hostile-client probe for `tern serve` (README, "tern serve on a network"): starts the
 server, opens N slow-header sockets (a byte every 100 ms) and N idle ones, then times
-GET /health and a 4-token completion on fresh connections. Prints one JSON line.
+GET /health and a 4-token completion on fresh connections. Prints one JSON line (with the
+server's VmRSS before and while holding the sockets). Extra arguments go to `tern serve`.
 
   tests/server/slow_clients.py --tern build/release/tern -m models/tern-demo-6m.gguf --sockets 25
 """
 import argparse, json, resource, socket, subprocess, sys, threading, time, urllib.request
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from load_test import free_port, rss_kb  # same folder
 
 
 def timed(url, data=None, timeout=30.0):
@@ -45,6 +40,7 @@ def main():
             if timed(base + "/health", timeout=1.0)[0] == 200:
                 break
             time.sleep(0.1)
+        rss_before = rss_kb(srv.pid)
         slow, idle = [], []
         for _ in range(args.sockets):
             s = socket.create_connection(("127.0.0.1", port))
@@ -65,6 +61,7 @@ def main():
         t = threading.Thread(target=drip)
         t.start()
         time.sleep(0.5)
+        rss_held = rss_kb(srv.pid)
         health = timed(base + "/health", timeout=args.timeout)
         body = json.dumps({"prompt": "Once upon a time", "max_tokens": 4, "temperature": 0}).encode()
         completion = timed(base + "/v1/completions", data=body, timeout=args.timeout)
@@ -72,7 +69,8 @@ def main():
         t.join()
         print(json.dumps({"sockets_slow": args.sockets, "sockets_idle": args.sockets,
                           "health": {"status": health[0], "seconds": health[1]},
-                          "completion": {"status": completion[0], "seconds": completion[1]}}))
+                          "completion": {"status": completion[0], "seconds": completion[1]},
+                          "rss_kb_before": rss_before, "rss_kb_holding": rss_held}))
         for s in slow + idle:
             s.close()
     finally:
