@@ -356,7 +356,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       rec.status = status;
       rec.stats = stats;
       rec.duration_ms = ms_since(started_);
-      rec.client = req.remote_addr + ":" + std::to_string(req.remote_port);
+      const bool v6 = req.remote_addr.find(':') != std::string::npos;
+      rec.client = (v6 ? "[" + req.remote_addr + "]" : req.remote_addr) + ":" + std::to_string(req.remote_port);
       srv_.opt.on_done(rec);
     }
     if (keep) return wait_next();
@@ -512,9 +513,16 @@ void HttpServer::route(const std::string& method, const std::string& path, HttpH
 int HttpServer::bind(const std::string& host, int port) {
   Impl& d = *impl_;
   beast::error_code ec;
+  tcp::endpoint endpoint;
   const net::ip::address address = net::ip::make_address(host, ec);
-  if (ec) throw Error("serve: --host " + host + " is not an IP address (" + ec.message() + ")");
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  if (!ec) {
+    endpoint = tcp::endpoint(address, static_cast<unsigned short>(port));
+  } else {  // a name such as "localhost": its first address
+    tcp::resolver resolver(d.ioc);
+    const auto found = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+    if (ec || found.empty()) throw Error("serve: --host " + host + ": no such address (" + ec.message() + ")");
+    endpoint = found.begin()->endpoint();
+  }
   d.acceptor.open(endpoint.protocol(), ec);
   if (!ec) d.acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) d.acceptor.bind(endpoint, ec);
