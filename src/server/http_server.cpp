@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <atomic>
 #include <cstdio>
 #include <future>
@@ -43,6 +44,23 @@ constexpr uint32_t kHeaderLimit = 16 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(1);
 
 std::string text(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+// "%2F" -> "/" (a client's encoding of a model name in /v1/models/{id}); a '%' not followed
+// by two hex digits stays as it is.
+std::string percent_decoded(const std::string& s) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) && hex(s[i + 2])) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -93,8 +111,14 @@ struct HttpServer::Impl {
   explicit Impl(HttpServerOptions o) : opt(std::move(o)), cors(opt.cors_origins), busy(busy_reply(opt.max_connections)) {}
 
   const HttpRoute* find(const std::string& method, const std::string& path) const {
-    for (const HttpRoute& r : routes)
-      if (r.method == method && r.path == path) return &r;
+    for (const HttpRoute& r : routes) {
+      if (r.method != method) continue;
+      const bool prefix = !r.path.empty() && r.path.back() == '*';
+      if (prefix ? path.size() >= r.path.size() && path.compare(0, r.path.size() - 1, r.path, 0, r.path.size() - 1) == 0
+                 : path == r.path) {
+        return &r;
+      }
+    }
     return nullptr;
   }
   bool needs_key(const std::string& path) const {
@@ -250,7 +274,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     const auto& m = parser_->get();
     r.method = text(m.method_string());
     const std::string target = text(m.target());
-    r.path = target.substr(0, target.find('?'));
+    r.path = percent_decoded(target.substr(0, target.find('?')));
     for (const auto& f : m) r.headers.emplace_back(text(f.name_string()), text(f.value()));
     beast::error_code ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);

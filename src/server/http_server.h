@@ -56,7 +56,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Before bind(). A route is a method and an exact path.
+  // Before bind(). A route is a method and an exact path, or a path ending in '*' that
+  // matches every path it begins (the handler reads the rest from HttpRequest::path,
+  // which is percent-decoded).
   void route(const std::string& method, const std::string& path, HttpHandler handler, Runs where);
   // Listens (port 0: any free port) and starts the worker threads; returns the port.
   // Throws tern::Error if it cannot listen.
