@@ -13,15 +13,15 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <future>
 #include <list>
 #include <mutex>
 #include <optional>
-#include "server/handler_pool.h"
 #include "server/client_socket.h"
+#include "server/handler_pool.h"
 #include "server/http_auth.h"
 #include "server/http_cors.h"
 #include "server/http_error.h"
