@@ -4,6 +4,11 @@ find_package(Threads REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_path(XSIMD_INCLUDE_DIR xsimd/xsimd.hpp REQUIRED)  # header-only; its CMake config drags in xtl
+# Boost.Beast/Asio, header-only: `tern serve`'s HTTP transport (src/server/http_server.cpp).
+# The headers are the same for every architecture, so the aarch64 cross build uses them too.
+find_path(BOOST_BEAST_INCLUDE_DIR boost/beast.hpp REQUIRED)
+add_library(Boost::beast INTERFACE IMPORTED)
+set_target_properties(Boost::beast PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${BOOST_BEAST_INCLUDE_DIR})
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2_8 REQUIRED IMPORTED_TARGET libpcre2-8)
 add_library(PCRE2::pcre2-8 ALIAS PkgConfig::PCRE2_8)

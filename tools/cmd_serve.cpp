@@ -1,14 +1,19 @@
 // `tern serve`: an OpenAI-compatible HTTP server (src/server) over one model.
 #include <pthread.h>
+#include <sys/resource.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
+#include "server/http_auth.h"
 #include "server/server.h"
+#include "tern/error.h"
 #include "tools/command.h"
 #include "tools/model_flags.h"
 
@@ -18,9 +23,39 @@ namespace {
 struct ServeOptions {
   ModelFlags model;
   server::ServerOptions server;
+  std::vector<std::string> api_key_files;
 };
 
+// Every connection is a descriptor: the soft limit (often 1024) is raised to the hard one,
+// and the connection cap lowered to what fits, with a note, rather than failing accept().
+void fit_connections_to_descriptors(server::ServerOptions& s) {
+  constexpr size_t kReserve = 64;  // the model file, the listener, stdio, pool threads' needs
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= s.max_connections + kReserve) return;
+  const size_t fit = lim.rlim_cur > 2 * kReserve ? static_cast<size_t>(lim.rlim_cur) - kReserve : kReserve;
+  std::fprintf(stderr, "tern serve: --max-connections %zu lowered to %zu: the descriptor limit (ulimit -n) is %llu\n",
+               s.max_connections, fit, static_cast<unsigned long long>(lim.rlim_cur));
+  s.max_connections = fit;
+}
+
+// --api-key values, TERN_API_KEY, and the keys of every --api-key-file: all are accepted.
+void collect_api_keys(ServeOptions& o) {
+  if (const char* env = std::getenv("TERN_API_KEY"); env && *env) o.server.api_keys.emplace_back(env);
+  for (const std::string& f : o.api_key_files)
+    for (std::string& k : server::read_api_key_file(f)) o.server.api_keys.push_back(std::move(k));
+  for (const std::string& k : o.server.api_keys)
+    if (k.empty()) throw Error("--api-key: a key may not be empty");
+}
+
 int run_serve(ServeOptions& o) {
+  collect_api_keys(o);
+  fit_connections_to_descriptors(o.server);
   auto model = Model::load(o.model.model, model_options(o.model));
   require_tokenizer(*model);
   o.server.session = session_options(o.model);
@@ -67,7 +102,26 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
       sub.add_option("--host", o->server.host, "address to listen on (default loopback only)");
       sub.add_option("--port", o->server.port, "TCP port (0 = any free port)")->check(CLI::Range(0, 65535));
       sub.add_option("--parallel", o->server.parallel, "slots: generations running at once")->check(CLI::Range(1, 256));
-      sub.add_option("--max-body", o->server.max_body, "largest request body in bytes (larger -> 413)");
+      sub.add_option("--max-body", o->server.max_body, "largest request body in bytes, any Content-Type (larger -> 413)");
+      sub.add_option("--max-connections", o->server.max_connections,
+                     "client connections open at once (one more -> 503 + Retry-After at once)")
+          ->check(CLI::Range(1, 1 << 20));
+      sub.add_option("--request-timeout", o->server.request_timeout,
+                     "seconds to receive a request's headers and body (then the connection is closed)")
+          ->check(CLI::Range(0.1, 3600.0));
+      sub.add_option("--keep-alive-timeout", o->server.keep_alive_timeout,
+                     "seconds an idle keep-alive connection stays open")
+          ->check(CLI::Range(0.1, 3600.0));
+      sub.add_option("--write-timeout", o->server.write_timeout,
+                     "seconds a client may take to accept each write (then its request is cancelled)")
+          ->check(CLI::Range(0.1, 3600.0));
+      sub.add_option("--api-key", o->server.api_keys,
+                     "require 'Authorization: Bearer KEY' (repeatable; also TERN_API_KEY); /health stays open");
+      sub.add_option("--api-key-file", o->api_key_files, "file of API keys, one per line ('#' comments)")
+          ->check(CLI::ExistingFile);
+      sub.add_option("--cors", o->server.cors_origins,
+                     "allow browser requests from ORIGIN (repeatable; '*' = any); CORS is off without it");
+      sub.add_flag("!--no-request-log", o->server.log_requests, "no JSON line per request on stderr");
       sub.add_option("--max-queue", o->server.max_queue, "requests that may wait for a slot (more -> 429)");
       sub.add_option("--prefill-chunk", o->server.prefill_chunk,
                      "prompt tokens evaluated between two batched decode steps (0 = the batch size -b)")

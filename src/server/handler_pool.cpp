@@ -1,5 +1,6 @@
 #include "server/handler_pool.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace tern::server {
@@ -29,16 +30,14 @@ HandlerPool::HandlerPool(size_t n_threads, std::function<void()> warm_up) : warm
 
 HandlerPool::~HandlerPool() { shutdown(); }
 
-void HandlerPool::enqueue(std::function<void()> fn) {
+bool HandlerPool::try_run(std::function<void()> fn) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (idle_.empty()) {
-    backlog_.push_back(std::move(fn));
-    return;
-  }
+  if (idle_.empty() || stopping_) return false;
   Worker* w = idle_.back();
   idle_.pop_back();
   w->task = std::move(fn);
   w->cv.notify_one();
+  return true;
 }
 
 void HandlerPool::shutdown() {
@@ -61,25 +60,21 @@ void HandlerPool::work(Worker& w) {
   }
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    if (!w.task && !backlog_.empty()) {
-      w.task = std::move(backlog_.front());
-      backlog_.pop_front();
-    }
     if (w.task) {
       std::function<void()> fn = std::move(w.task);
       w.task = nullptr;
       lock.unlock();
       fn();
+      fn = nullptr;  // the task's captures (a connection) are released off the lock
       lock.lock();
       continue;
     }
-    if (stopping_) return;  // nothing left to run
+    if (stopping_) return;
     idle_.push_back(&w);
     w.cv.wait(lock, [&] { return static_cast<bool>(w.task) || stopping_; });
     if (!w.task) {  // woken by shutdown while idle: leave the idle list
-      for (size_t i = 0; i < idle_.size(); ++i)
-        if (idle_[i] == &w) idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-      if (backlog_.empty()) return;
+      idle_.erase(std::remove(idle_.begin(), idle_.end(), &w), idle_.end());
+      return;
     }
   }
 }

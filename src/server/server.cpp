@@ -1,7 +1,5 @@
 #include "server/server.h"
 
-#include <httplib.h>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -9,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include "chat/chat_prompt.h"
 #include "server/client_socket.h"
-#include "server/handler_pool.h"
+#include "server/http_error.h"
+#include "server/http_log.h"
+#include "server/http_server.h"
 #include "server/job.h"
 #include "server/metrics.h"
 #include "server/request_parse.h"
@@ -23,17 +23,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json error_body(const std::string& message, const std::string& type, const std::string& param = "") {
-  return {{"error", {{"message", message}, {"type", type}, {"param", param.empty() ? json(nullptr) : json(param)},
-                     {"code", nullptr}}}};
-}
-
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = "") {
-  res.status = status;
-  const char* type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
-  res.set_content(error_body(message, type, param).dump(), "application/json");
-}
-
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -41,6 +30,20 @@ int64_t unix_now() {
 json usage(const GenResult& r) {
   return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens},
           {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+}
+
+// The log line's token counts and time to first token (never text).
+void note_tokens(RequestStats& stats, const GenResult& r) {
+  stats.tokens_in = r.prompt_tokens;
+  stats.tokens_out = r.completion_tokens;
+}
+void note_first_token(RequestStats& stats, std::chrono::steady_clock::time_point received) {
+  if (!stats.first_token_ms)
+    stats.first_token_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received).count();
+}
+
+std::chrono::milliseconds seconds_option(double s) {
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000.0));
 }
 
 }  // namespace
@@ -53,8 +56,9 @@ struct Server::Impl {
   std::mutex template_mu;  // rendering is cheap; one at a time keeps the template code single-threaded
   std::unique_ptr<Scheduler> scheduler;
   Metrics metrics;
-  httplib::Server http;
+  std::unique_ptr<HttpServer> http;
   std::atomic<uint64_t> next_id{1};
+  std::atomic<uint64_t> answered{0};  // requests of every route, for the stop line
   int bound_port = -1;
 
   Impl(std::shared_ptr<const Model> m, ServerOptions o)
@@ -67,42 +71,47 @@ struct Server::Impl {
   }
 
   void routes() {
-    http.set_payload_max_length(opt.max_body);
-    // Enough handler threads for every slot, every queued request and a few probes, so a
-    // request that reaches the queue is never stuck behind httplib's own thread pool.
-    const size_t threads = static_cast<size_t>(opt.parallel) + opt.max_queue + 4;
-    http.new_task_queue = [this, threads] { return new HandlerPool(threads, [this] { warm_up_handler(); }); };
-    http.set_read_timeout(30, 0);
-    http.set_write_timeout(30, 0);
-    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      std::string msg = res.status == 413 ? "request body too large" : res.status == 404 ? "no such route" : "error";
-      res.set_content(error_body(msg, "invalid_request_error").dump(), "application/json");
-    });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    HttpServerOptions h;
+    h.max_body = opt.max_body;
+    h.max_connections = opt.max_connections;
+    h.request_timeout = seconds_option(opt.request_timeout);
+    h.keep_alive_timeout = seconds_option(opt.keep_alive_timeout);
+    h.write_timeout = seconds_option(opt.write_timeout);
+    // A generation handler holds its thread until the reply is complete: enough threads for
+    // every slot, every queued request and a few being parsed, so a request that reaches
+    // the queue never waits for a thread (past that, the transport answers 429).
+    h.worker_threads = static_cast<size_t>(opt.parallel) + opt.max_queue + 4;
+    h.warm_up = [this] { warm_up_handler(); };
+    h.api_keys = opt.api_keys;
+    h.cors_origins = opt.cors_origins;
+    h.on_done = [this](const RequestRecord& r) {
       static const char* known[] = {"/health", "/v1/models", "/metrics", "/v1/chat/completions", "/v1/completions"};
       std::string endpoint = "other";
       for (const char* k : known)
-        if (req.path == k) endpoint = k;
-      metrics.count_request(endpoint, res.status);
-    });
-    http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+        if (r.route == k) endpoint = k;
+      metrics.count_request(endpoint, r.status);
+      ++answered;
+      if (opt.log_requests) write_log_line(request_log_line(r));
+    };
+    http = std::make_unique<HttpServer>(std::move(h));
+    using Runs = HttpServer::Runs;
+    http->route("GET", "/health", [](const HttpRequest&, HttpResponse& res) {
       res.set_content(R"({"status":"ok"})", "application/json");
-    });
-    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    }, Runs::kOnIoThread);
+    http->route("GET", "/v1/models", [this](const HttpRequest&, HttpResponse& res) {
       json m = {{"object", "list"},
                 {"data", json::array({{{"id", opt.model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "tern"}}})}};
       res.set_content(m.dump(), "application/json");
-    });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics.render(*scheduler), "text/plain; version=0.0.4");
-    });
-    http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    }, Runs::kOnIoThread);
+    http->route("GET", "/metrics", [this](const HttpRequest&, HttpResponse& res) {
+      res.set_content(metrics.render(*scheduler) + http->metrics_text(), "text/plain; version=0.0.4");
+    }, Runs::kOnIoThread);
+    http->route("POST", "/v1/chat/completions", [this](const HttpRequest& req, HttpResponse& res) {
       complete(req, res, /*chat=*/true);
-    });
-    http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    }, Runs::kOnWorker);
+    http->route("POST", "/v1/completions", [this](const HttpRequest& req, HttpResponse& res) {
       complete(req, res, /*chat=*/false);
-    });
+    }, Runs::kOnWorker);
   }
 
   // A chat request's handler-side work without the model (parse, template, tokenize,
@@ -125,7 +134,7 @@ struct Server::Impl {
     (void)chunk(true, "chatcmpl-0", 0, &text, nullptr).dump();
   }
 
-  void complete(const httplib::Request& req, httplib::Response& res, bool chat) {
+  void complete(const HttpRequest& req, HttpResponse& res, bool chat) {
     ParsedRequest p;
     try {
       ParseLimits limits;
@@ -164,8 +173,9 @@ struct Server::Impl {
     }
     const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id.fetch_add(1));
     const int64_t created = unix_now();
+    res.stats.response_id = id;
     if (p.stream) {
-      stream(res, job, chat, id, created);
+      stream(req, res, job, chat, id, created);
     } else {
       whole(req, res, job, chat, id, created);
     }
@@ -173,20 +183,22 @@ struct Server::Impl {
 
   // The reply in one body. While waiting, the connection is polled: a client that hung up
   // cancels its job, which frees the slot and its KV cache on the scheduler's next pass.
-  void whole(const httplib::Request& req, httplib::Response& res, const std::shared_ptr<Job>& job, bool chat,
+  void whole(const HttpRequest& req, HttpResponse& res, const std::shared_ptr<Job>& job, bool chat,
              const std::string& id, int64_t created) {
-    const int fd = find_connection_fd(req.remote_addr, req.remote_port, req.local_port);
     std::string text, piece;
     while (!job->wait(piece, std::chrono::milliseconds(50))) {
+      if (!piece.empty()) note_first_token(res.stats, req.received);
       text += piece;
-      if (peer_hung_up(fd)) {
+      if (peer_hung_up(req.fd)) {
         job->cancel();
         res.status = 499;  // nobody reads it; names the case in the request log / metrics
         return;
       }
     }
+    if (!piece.empty()) note_first_token(res.stats, req.received);
     text += piece;
     const GenResult r = job->result();
+    note_tokens(res.stats, r);
     if (r.finish_reason == "error") return send_error(res, 500, "generation failed: " + r.error);
     json choice = {{"index", 0}};
     if (chat) {
@@ -222,43 +234,43 @@ struct Server::Impl {
   // Server-sent events. The provider runs on this request's handler thread and only waits
   // on the job (with a timeout), so a slow client slows only itself; a failed write or a
   // closed socket cancels the job and frees its slot.
-  void stream(httplib::Response& res, std::shared_ptr<Job> job, bool chat, std::string id, int64_t created) {
-    auto started = std::make_shared<bool>(false);
+  void stream(const HttpRequest& req, HttpResponse& res, std::shared_ptr<Job> job, bool chat, std::string id,
+              int64_t created) {
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, job, chat, id, created, started](size_t, httplib::DataSink& sink) {
-          auto send = [&](const json& j) {
-            const std::string line = "data: " + j.dump() + "\n\n";
-            return sink.write(line.data(), line.size());
-          };
-          if (!*started) {
-            *started = true;
-            if (chat) {
-              json first = chunk(chat, id, created, nullptr, nullptr);
-              first["choices"][0]["delta"] = {{"role", "assistant"}, {"content", ""}};
-              if (!send(first)) return job->cancel(), false;
-            }
-          }
-          std::string piece;
-          const bool done = job->wait(piece, std::chrono::milliseconds(100));
-          if (!sink.is_writable()) return job->cancel(), false;
-          if (!piece.empty() && !send(chunk(chat, id, created, &piece, nullptr))) return job->cancel(), false;
-          if (!done) return true;
-          const GenResult r = job->result();
-          if (r.finish_reason == "error") {
-            send(error_body("generation failed: " + r.error, "server_error"));
-          } else {
-            json last = chunk(chat, id, created, nullptr, r.finish_reason);
-            last["usage"] = usage(r);
-            send(last);
-          }
-          static const std::string kDone = "data: [DONE]\n\n";
-          sink.write(kDone.data(), kDone.size());
-          sink.done();
-          return true;
-        },
-        [job](bool) { job->cancel(); });  // harmless after the end; frees the slot if the client left
+    res.content_type = "text/event-stream";
+    const auto received = req.received;
+    res.stream = [this, job, chat, id, created, received](StreamSink& sink) {
+      auto send = [&](const json& j) {
+        const std::string line = "data: " + j.dump() + "\n\n";
+        return sink.write(line);
+      };
+      if (chat) {
+        json first = chunk(chat, id, created, nullptr, nullptr);
+        first["choices"][0]["delta"] = {{"role", "assistant"}, {"content", ""}};
+        if (!send(first)) return job->cancel();
+      }
+      for (;;) {
+        std::string piece;
+        const bool done = job->wait(piece, std::chrono::milliseconds(100));
+        if (!sink.is_writable()) return job->cancel();
+        if (!piece.empty()) {
+          note_first_token(sink.stats(), received);
+          if (!send(chunk(chat, id, created, &piece, nullptr))) return job->cancel();
+        }
+        if (!done) continue;
+        const GenResult r = job->result();
+        note_tokens(sink.stats(), r);
+        if (r.finish_reason == "error") {
+          send(error_body("generation failed: " + r.error, "server_error"));
+        } else {
+          json last = chunk(chat, id, created, nullptr, r.finish_reason);
+          last["usage"] = usage(r);
+          send(last);
+        }
+        sink.write("data: [DONE]\n\n");
+        return;
+      }
+    };
   }
 };
 
@@ -271,23 +283,24 @@ Server::~Server() {
 
 int Server::bind() {
   Impl& d = *impl_;
-  if (d.opt.port == 0) {
-    d.bound_port = d.http.bind_to_any_port(d.opt.host);
-  } else if (d.http.bind_to_port(d.opt.host, d.opt.port)) {
-    d.bound_port = d.opt.port;
-  }
-  if (d.bound_port <= 0) {
-    throw Error("serve: cannot listen on " + d.opt.host + ":" + std::to_string(d.opt.port) +
-                " (address in use, or not an address of this machine)");
-  }
+  d.bound_port = d.http->bind(d.opt.host, d.opt.port);
   return d.bound_port;
 }
 
-void Server::run() { impl_->http.listen_after_bind(); }
-
-void Server::stop() {
-  if (impl_->http.is_running()) impl_->http.stop();
+void Server::run() {
+  Impl& d = *impl_;
+  if (d.opt.log_requests) {
+    write_log_line({{"event", "start"}, {"model", d.opt.model_id}, {"address", d.opt.host + ":" + std::to_string(d.bound_port)},
+                    {"parallel", d.opt.parallel}, {"max_queue", d.opt.max_queue}, {"max_connections", d.opt.max_connections},
+                    {"max_body", d.opt.max_body}, {"request_timeout_s", d.opt.request_timeout},
+                    {"keep_alive_timeout_s", d.opt.keep_alive_timeout}, {"api_keys", d.opt.api_keys.size()},
+                    {"cors", !d.opt.cors_origins.empty()}});
+  }
+  d.http->run();
+  if (d.opt.log_requests) write_log_line({{"event", "stop"}, {"requests", d.answered.load()}});
 }
+
+void Server::stop() { impl_->http->stop(); }
 
 const std::string& Server::model_id() const { return impl_->opt.model_id; }
 

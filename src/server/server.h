@@ -1,4 +1,5 @@
-// tern::server::Server: an OpenAI-compatible HTTP server over one model (cpp-httplib).
+// tern::server::Server: an OpenAI-compatible HTTP server over one model (the routes; the
+// transport with its limits is http_server.h).
 //
 //   Server server(model, options);
 //   int port = server.bind();   // port 0 -> a free port; throws tern::Error if it cannot bind
@@ -11,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include "server/scheduler.h"
 #include "tern/model.h"
 #include "tern/session.h"
@@ -21,7 +23,14 @@ struct ServerOptions {
   std::string host = "127.0.0.1";      // loopback unless told otherwise
   int port = 8080;                      // 0: any free port
   int parallel = 1;                     // slots (concurrent generations)
-  size_t max_body = 1u << 20;           // request body bytes; larger -> 413
+  size_t max_body = 1u << 20;           // request body bytes, any Content-Type; larger -> 413
+  size_t max_connections = 1024;        // open client connections; one more -> 503 at once
+  double request_timeout = 10;          // seconds to receive a request's headers and body
+  double keep_alive_timeout = 5;        // seconds an idle keep-alive connection stays open
+  double write_timeout = 30;            // seconds for each write to a client
+  std::vector<std::string> api_keys;    // empty: no key needed
+  std::vector<std::string> cors_origins;  // empty: CORS off; "*": any origin
+  bool log_requests = true;             // one JSON line per request on stderr
   size_t max_queue = 16;                // requests waiting for a slot; more -> 429
   int64_t max_tokens_cap = 4096;        // largest max_tokens accepted
   int64_t default_max_tokens = 256;     // when the request gives none (capped by the context)

@@ -6,9 +6,6 @@
 // neither burst may grow it by more than a few pages.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,10 +17,12 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "serve_process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using tern::test::ServeProcess;
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kSanitized = true;
@@ -57,61 +56,6 @@ Rss read_rss(pid_t pid) {
   return r;
 }
 
-// `tern serve` as a child; stderr goes to a file the port is read from.
-class ServeProcess {
- public:
-  explicit ServeProcess(const std::vector<std::string>& args) {
-    log_ = (fs::temp_directory_path() / ("tern-rss-test-" + std::to_string(::getpid()) + ".log")).string();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (!std::freopen(log_.c_str(), "w", stderr)) ::_exit(127);
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    std::error_code ec;
-    fs::remove(log_, ec);
-  }
-  pid_t pid() const { return pid_; }
-  // The port from the "on http://127.0.0.1:PORT" line, once /health answers; -1 on timeout.
-  int wait_ready(std::chrono::seconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      std::ifstream f(log_);
-      const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      const size_t at = text.find("http://127.0.0.1:");
-      if (at != std::string::npos && text.find("reserved", at) != std::string::npos) {
-        const int port = std::atoi(text.c_str() + at + 17);
-        httplib::Client c("127.0.0.1", port);
-        if (auto r = c.Get("/health"); r && r->status == 200) return port;
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-  std::string log() const {
-    std::ifstream f(log_);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_;
-};
-
 // `clients` threads, each sending `requests` streaming chat requests of exactly max_tokens
 // tokens; returns how many did not answer 200 with a complete stream.
 int burst(int port, int clients, int requests, int max_tokens) {
@@ -142,13 +86,11 @@ Rss settled_rss(pid_t pid) {
 }
 
 TEST(ServeMemory, TwoLoadBurstsDoNotGrowRss) {
-  const std::string binary = TERN_BINARY;
   if (kSanitized) GTEST_SKIP() << "AddressSanitizer's quarantine keeps freed memory: RSS says nothing here";
-  if (binary.find("emulated") != std::string::npos) GTEST_SKIP() << "under an emulator RSS is the emulator's";
-  const std::string model = std::string(TERN_SOURCE_DIR) + "/models/tern-demo-6m.gguf";
+  if (tern::test::tern_emulated()) GTEST_SKIP() << "under an emulator RSS is the emulator's";
+  const std::string model = tern::test::demo_model();
   ASSERT_TRUE(fs::exists(model)) << model;
-  ServeProcess srv({binary, "serve", "-m", model, "--port", "0", "--parallel", "4", "-t", "1", "-c", "256",
-                    "--max-queue", "16"});
+  ServeProcess srv({"-m", model, "--port", "0", "--parallel", "4", "-t", "1", "-c", "256", "--max-queue", "16"});
   const int port = srv.wait_ready(std::chrono::seconds(120));
   ASSERT_GT(port, 0) << "tern serve did not start:\n" << srv.log();
 
