@@ -158,8 +158,12 @@ TEST(Llama3Instruct, ConvertedTemplateRendersTheGoldenCases) {
                                              json{{"bos_token", c["bos_token"]}, {"eos_token", c["eos_token"]}});
     EXPECT_EQ(rendered, c["rendered"].get<std::string>()) << c["name"];
     EXPECT_EQ(t.encode(rendered, false, true), c["ids"].get<std::vector<int32_t>>()) << c["name"];
+    // Message text tokenized as text: the same ids unless the messages write special-token
+    // text themselves (tests/chat/no_forged_turns_test.cpp checks those).
     const MarkedRender m = marked_render(tmpl, c, json{{"bos_token", c["bos_token"]}, {"eos_token", c["eos_token"]}});
-    EXPECT_EQ(t.encode_marked(m.text, m.from_messages), c["ids"].get<std::vector<int32_t>>()) << c["name"];
+    if (c["messages"].dump().find("<|") == std::string::npos) {
+      EXPECT_EQ(t.encode_marked(m.text, m.from_messages), c["ids"].get<std::vector<int32_t>>()) << c["name"];
+    }
   }
   EXPECT_EQ(n, 60u);
 }
