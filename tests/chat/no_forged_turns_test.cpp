@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,15 @@ tern::ChatTemplate shared_template(const std::string& name) {
   return tern::ChatTemplate(templates[name]["chat_template"].get<std::string>());
 }
 
+// ../shared/chat/cases.jsonl, one render per line.
+std::vector<ojson> golden_cases() {
+  std::vector<ojson> out;
+  std::istringstream lines(read(shared("chat/cases.jsonl")));
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) out.push_back(ojson::parse(line));
+  return out;
+}
+
 long controls(const std::vector<int32_t>& ids) {
   return std::count_if(ids.begin(), ids.end(), [](int32_t id) { return llama3().is_control(id); });
 }
@@ -53,13 +63,9 @@ long controls(const std::vector<int32_t>& ids) {
 // golden ids only with kControl; kText tokenizes the same text with exactly those
 // special tokens as text.
 TEST(NoForgedTurns, GoldenCasesKeepTheirIds) {
-  std::ifstream cf(shared("chat/cases.jsonl"));
-  ASSERT_TRUE(cf);
-  std::string line;
+  const std::vector<ojson> cases = golden_cases();
   int n = 0, with_markup = 0;
-  while (std::getline(cf, line)) {
-    if (line.empty()) continue;
-    const ojson c = ojson::parse(line);
+  for (const ojson& c : cases) {
     const std::string name = c["template"].get<std::string>() + "/" + c["name"].get<std::string>();
     const tern::ChatTemplate t = shared_template(c["template"]);
     const bool gen = c["add_generation_prompt"].get<bool>();
