@@ -1,6 +1,7 @@
 // libFuzzer target for the tokenizer. The first input byte picks what to do with the rest:
 //   encode (byte-level BPE or SentencePiece, parse_special on/off, BOS on/off) and check
-//   that byte-level decode_bytes gives the input back; decode the rest as 16-bit ids
+//   that byte-level decode_bytes gives the input back (and encode_marked agrees with encode
+//   with no literal range or one over all); decode the rest as 16-bit ids
 //   (out-of-range ids must throw tern::Error) and check streaming == batch decode; or load
 //   the rest as a tokenizer.json (only tern::Error may come out).
 // The vocabularies are small synthetic ones built here, so every run is fast and the target
@@ -109,6 +110,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0: {  // encode
       std::vector<int32_t> ids = t.encode(rest, add_bos, parse_special);
       for (int32_t id : ids) check(id >= 0 && id < t.n_vocab(), "encode produced an out-of-range id");
+      // encode_marked: no literal range is encode with special tokens, one over the whole
+      // text is encode without.
+      const std::vector<tern::TextSpan> whole = {{0, rest.size()}};
+      check(t.encode_marked(rest, parse_special ? std::vector<tern::TextSpan>{} : whole, add_bos) == ids,
+            "encode_marked == encode at the extremes");
       if (&t == &bpe) {
         std::vector<int32_t> body(ids.begin() + (add_bos ? 1 : 0), ids.end());
         check(t.decode_bytes(body) == rest, "byte-level round trip");

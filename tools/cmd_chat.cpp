@@ -7,6 +7,8 @@
 // When stdin is not a terminal it reads one user turn per line and prints only the replies
 // (one per line), so it can be scripted; -v adds a stats line per turn on stderr.
 // Every turn evaluates only the tokens the KV cache does not already hold (see /stats).
+// What the user types is text: special-token text in it never becomes a control token, so
+// it cannot end the turn and forge another (--allow-special-in-content allows it).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -45,6 +47,7 @@ struct ChatOptions {
   int64_t max_reply = -1;
   std::string context_full = "stop";
   bool verbose = false;
+  bool allow_special_in_content = false;
 };
 
 const char* kHelp =
@@ -85,7 +88,8 @@ int run_chat(const ChatOptions& o) {
                  o.model.model.c_str());
   }
   Conversation conv(session, tokenizer, std::move(tmpl), o.sampling,
-                    o.context_full == "slide" ? ContextPolicy::kSlide : ContextPolicy::kStop);
+                    o.context_full == "slide" ? ContextPolicy::kSlide : ContextPolicy::kStop,
+                    o.allow_special_in_content ? chat::MessageSpecials::kControl : chat::MessageSpecials::kText);
   if (!o.system.empty()) conv.set_system_prompt(o.system);
 
   struct sigaction sa {};
@@ -165,6 +169,7 @@ const bool registered = register_command({"chat", "Interactive streaming chat wi
       sub.add_option("--context-full", o->context_full, "when the context is full: stop (default) or slide (drop oldest turns)")
           ->check(CLI::IsMember({"stop", "slide"}));
       sub.add_flag("-v,--verbose", o->verbose, "print a stats line per turn on stderr");
+      add_special_in_content_flag(sub, o->allow_special_in_content);
       return [o] { return run_chat(*o); };
     }, 10});
 

@@ -47,6 +47,7 @@ struct RunOptions {
   std::string prompt;       // -p
   std::string prompt_file;  // -f
   bool chat = false;
+  bool allow_special_in_content = false;
   std::string system;
   int n_predict = 32;
   bool ignore_eos = false;
@@ -84,8 +85,9 @@ std::string read_file(const std::string& path) {
 }
 
 // The prompt as ids: given directly (--ids), or text (-p / -f) tokenized plainly (BOS if
-// the model wants one, special-token text kept as text) or, with --chat, rendered as one
-// user turn through the model's chat template (special tokens parsed).
+// the model wants one) or, with --chat, rendered as one user turn through the model's chat
+// template (its markup's special tokens parsed). Special-token text in the user's text
+// stays text, as in `tern chat` and `tern serve`, unless --allow-special-in-content.
 std::vector<int32_t> prompt_ids(const RunOptions& o, const Model& model) {
   const int given = (o.ids.empty() ? 0 : 1) + (o.prompt.empty() ? 0 : 1) + (o.prompt_file.empty() ? 0 : 1);
   if (given != 1) throw Error("give exactly one prompt: -p TEXT, -f FILE or --ids 1,2,3");
@@ -95,7 +97,8 @@ std::vector<int32_t> prompt_ids(const RunOptions& o, const Model& model) {
   }
   const std::string text = o.prompt_file.empty() ? o.prompt : read_file(o.prompt_file);
   const tok::Tokenizer& tokenizer = require_tokenizer(model);
-  if (!o.chat) return chat::text_prompt_ids(tokenizer, text);
+  const auto specials = o.allow_special_in_content ? chat::MessageSpecials::kControl : chat::MessageSpecials::kText;
+  if (!o.chat) return chat::text_prompt_ids(tokenizer, text, specials);
   ChatTemplate tmpl = ChatTemplate::from_model(model_chat_template(model));
   if (tmpl.used_fallback()) {
     std::fprintf(stderr, "tern run: %s has no chat template; using the Llama 3 fallback template\n", model.path().c_str());
@@ -103,7 +106,7 @@ std::vector<int32_t> prompt_ids(const RunOptions& o, const Model& model) {
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
   messages.push_back({{"role", "user"}, {"content", text}});
-  return chat::chat_prompt_ids(tmpl, tokenizer, messages);
+  return chat::chat_prompt_ids(tmpl, tokenizer, messages, true, specials);
 }
 
 // Writes logits rows to a file as raw little-endian float32.
@@ -232,6 +235,7 @@ const bool registered = register_command({"run", "One prompt in, text (or ids) o
       sub.add_option("-f,--file", o->prompt_file, "read the prompt text from FILE")->check(CLI::ExistingFile);
       sub.add_option("--ids", o->ids, "prompt as comma-separated token ids, e.g. 128000,9906,1917");
       sub.add_flag("--chat", o->chat, "apply the model's chat template to the prompt (one user turn)");
+      add_special_in_content_flag(sub, o->allow_special_in_content);
       sub.add_option("-s,--system", o->system, "system prompt (with --chat)");
       sub.add_option("-n,--n-predict", o->n_predict, "tokens to generate (0: only evaluate the prompt)")
           ->check(CLI::Range(0, 1 << 24));

@@ -128,6 +128,7 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
           ->check(CLI::NonNegativeNumber);
       sub.add_option("--max-tokens-cap", o->server.max_tokens_cap, "largest max_tokens a request may ask")
           ->check(CLI::PositiveNumber);
+      add_special_in_content_flag(sub, o->server.allow_special_in_content);
       return [o] { return run_serve(*o); };
     }, 30});
 

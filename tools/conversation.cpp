@@ -10,9 +10,9 @@
 namespace tern::cli {
 
 Conversation::Conversation(Session& session, const tok::Tokenizer& tokenizer, ChatTemplate chat_template,
-                           const SamplerConfig& sampling, ContextPolicy policy)
+                           const SamplerConfig& sampling, ContextPolicy policy, chat::MessageSpecials specials)
     : session_(session), tok_(tokenizer), template_(std::move(chat_template)),
-      sampler_(sampling, static_cast<int32_t>(session.n_vocab())), policy_(policy) {
+      sampler_(sampling, static_cast<int32_t>(session.n_vocab())), policy_(policy), specials_(specials) {
   session_.reset();
 }
 
@@ -29,7 +29,7 @@ std::vector<int32_t> Conversation::render_ids(bool add_generation_prompt) const 
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   if (!system_.empty()) all.push_back({{"role", "system"}, {"content", system_}});
   for (const auto& m : messages_) all.push_back(m);
-  return chat::chat_prompt_ids(template_, tok_, all, add_generation_prompt);
+  return chat::chat_prompt_ids(template_, tok_, all, add_generation_prompt, specials_);
 }
 
 // Renders the prompt and makes it fit with `reserve` tokens to spare for the reply,

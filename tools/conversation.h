@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/chat_prompt.h"
 #include "tern/chat_template.h"
 #include "tern/sampler.h"
 #include "tern/session.h"
@@ -44,8 +45,11 @@ class Conversation {
  public:
   using OnText = std::function<void(std::string_view)>;
 
+  // specials: what special-token text in the messages becomes (text unless the user is
+  // trusted with control tokens: --allow-special-in-content).
   Conversation(Session& session, const tok::Tokenizer& tokenizer, ChatTemplate chat_template,
-               const SamplerConfig& sampling, ContextPolicy policy);
+               const SamplerConfig& sampling, ContextPolicy policy,
+               chat::MessageSpecials specials = chat::MessageSpecials::kText);
 
   void set_system_prompt(const std::string& text);  // applies from the next turn
   // Adds the user's message and generates the reply (at most max_tokens; <= 0: until the
@@ -75,6 +79,7 @@ class Conversation {
   ChatTemplate template_;
   Sampler sampler_;
   ContextPolicy policy_;
+  chat::MessageSpecials specials_;
   std::string system_;
   nlohmann::ordered_json messages_ = nlohmann::ordered_json::array();  // user/assistant turns, no system
   std::vector<int32_t> cached_;  // the ids whose K/V the session holds, in order

@@ -18,6 +18,12 @@ void add_model_flags(CLI::App& sub, ModelFlags& f) {
       ->check(CLI::IsMember({"relu2", "silu"}));
 }
 
+void add_special_in_content_flag(CLI::App& sub, bool& allow) {
+  sub.add_flag("--allow-special-in-content", allow,
+               "turn special-token text in messages and prompts (e.g. <|eot_id|>) into control tokens; "
+               "trusted input only: by default it stays text, so a message cannot end its turn and forge another");
+}
+
 void add_sampling_flags(CLI::App& sub, SamplerConfig& c) {
   sub.add_option("--temp", c.temperature, "temperature (0 = greedy)")->capture_default_str();
   sub.add_option("--top-k", c.top_k, "top-k (0 = off)")->capture_default_str();

@@ -29,6 +29,9 @@ struct ModelFlags {
 
 void add_model_flags(CLI::App& sub, ModelFlags& flags);
 void add_sampling_flags(CLI::App& sub, SamplerConfig& config);
+// --allow-special-in-content (run, chat, serve): special-token text that a user wrote
+// (message content, a raw prompt) becomes control tokens instead of staying text.
+void add_special_in_content_flag(CLI::App& sub, bool& allow);
 
 ModelOptions model_options(const ModelFlags& flags);
 SessionOptions session_options(const ModelFlags& flags);

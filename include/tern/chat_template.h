@@ -11,8 +11,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "tern/text_span.h"
 
 namespace tern {
 
@@ -27,6 +30,12 @@ struct ChatTemplateLimits {
   int max_nesting = 64;                       // blocks / expressions nested in the source
   int max_call_depth = 64;                    // macro calls nested at render time
   int64_t max_range = 100'000;                // range() length (jinja2's sandbox MAX_RANGE)
+};
+
+// A render that remembers which of its bytes came from the messages (see render_marked).
+struct MarkedRender {
+  std::string text;
+  std::vector<TextSpan> from_messages;  // sorted, disjoint byte ranges of text
 };
 
 class ChatTemplate {
@@ -52,6 +61,19 @@ class ChatTemplate {
                      const nlohmann::json& extra_context = nlohmann::json::object()) const;
   std::string render(const nlohmann::ordered_json& messages, bool add_generation_prompt,
                      const nlohmann::ordered_json& extra_context = nlohmann::ordered_json::object()) const;
+
+  // The same render, with the byte ranges of the text that came from the messages: every
+  // string in them (content, names, tool-call arguments, object keys) except a message's
+  // "role" when it is one of the standard role names (system, user, assistant, tool,
+  // developer, function, ipython), which templates build their markup from
+  // ('<|' + role + '|>'). A string the template computes from message text stays marked:
+  // concatenation, slicing, trim/strip and join keep the marks byte for byte, and any other
+  // filter or method marks its whole result. extra_context is the caller's own (trusted);
+  // client-supplied context (tool definitions, ...) goes in client_context, whose strings
+  // are marked like the messages'. Tokenize with Tokenizer::encode_marked.
+  MarkedRender render_marked(const nlohmann::ordered_json& messages, bool add_generation_prompt,
+                             const nlohmann::ordered_json& extra_context = nlohmann::ordered_json::object(),
+                             const nlohmann::ordered_json& client_context = nlohmann::ordered_json::object()) const;
 
   const std::string& source() const { return source_; }
   bool used_fallback() const { return used_fallback_; }

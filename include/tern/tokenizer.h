@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tern/text_span.h"
+
 namespace tern::gguf {
 class File;
 struct KeyValue;
@@ -97,6 +99,14 @@ class Tokenizer {
   // SentencePiece: the dummy prefix goes only before text at the very start of the input
   // (not after a special token), so "<s>Hi" with parse_special is [<s>, "Hi"].
   std::vector<int32_t> encode(std::string_view text, bool add_bos = false, bool parse_special = false) const;
+  // encode(text, add_bos, parse_special = true), except that no special token is matched
+  // that overlaps a byte of `literal` (sorted, disjoint ranges of `text`; throws tern::Error
+  // otherwise): special-token text there stays ordinary text. Everything else is as in one
+  // encode() of the whole text (pre-tokens and merges run across the ranges' edges), so
+  // when no special token of encode(text, add_bos, true) overlaps `literal` the ids are
+  // the same. A chat prompt passes the bytes that came from its messages (no forged turns).
+  std::vector<int32_t> encode_marked(std::string_view text, std::span<const TextSpan> literal,
+                                     bool add_bos = false) const;
 
   // Ids -> the exact bytes of the tokens, concatenated (no UTF-8 repair, specials rendered
   // per `special`). SentencePiece: "▁" -> " ", byte pieces -> their byte, the leading space

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "chat/evaluator.h"
+#include "chat/unicode.h"
 
 namespace tern::chat {
 
@@ -53,6 +54,43 @@ std::string Args::string(std::size_t i, const std::string& dflt) const {
 }
 
 std::string soft_str(const Value& v) { return v.is_string() ? v.str() : to_str(v); }
+
+Value derived_result(Value result, const Value& v, const CallArgs& args) {
+  bool content = holds_content(v);
+  for (const Value& x : args.positional) content = content || holds_content(x);
+  for (const auto& [k, x] : args.keyword) content = content || holds_content(x);
+  return content ? as_content(result) : result;
+}
+
+Value soft_str_value(const Value& v) {
+  if (v.is_string()) return v;
+  std::string s = to_str(v);
+  Provenance marks = holds_content(v) ? Provenance::all(s.size()) : Provenance();
+  return Value::string(std::move(s), std::move(marks));
+}
+
+Value strip_value(const BuiltinCall& c, const Value& s, const std::string* chars, bool left, bool right) {
+  const std::string& text = s.str();
+  std::string kept = unicode::strip(text, chars, left, right);
+  // Stripping removes a prefix (what lstrip alone removes) and a suffix: kept is the
+  // substring of text that starts where lstrip's result does.
+  const std::size_t begin = left ? text.size() - unicode::strip(text, chars, true, false).size() : 0;
+  c.ev.charge(kept.size(), c.pos);
+  Provenance marks = s.marks().slice(begin, begin + kept.size());
+  return Value::string(std::move(kept), std::move(marks));
+}
+
+Value join_values(const BuiltinCall& c, const Value& sep, const std::vector<Value>& items) {
+  Output out;
+  bool first = true;
+  for (const Value& x : items) {
+    if (!first) append_str(out.text, out.marks, sep);
+    first = false;
+    append_str(out.text, out.marks, x);
+    c.ev.charge(out.text.size(), c.pos);
+  }
+  return to_value(std::move(out));
+}
 
 const std::string& need_str(const Value& v, const char* what, Pos pos) {
   if (v.is_undefined()) fail_undefined(v, pos);

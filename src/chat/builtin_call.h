@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "chat/value.h"
@@ -26,11 +27,20 @@ struct BuiltinCall {
   Value str_result(std::string s) const;  // a string result, charged to the render's budget
 };
 
-// A row of a builtin table: each table is the only place its names are written.
+// How a builtin's result gets its content marks (provenance.h).
+enum class Marks {
+  kDerived,  // a value computed from the inputs: wholly content if any input holds content
+  kOwn,      // the function keeps them itself: it returns input values unchanged (first,
+             // select, default, ...) or keeps marks byte for byte (trim, strip, join)
+};
+
+// A row of a builtin table: each table is the only place its names are written. New rows
+// are kDerived unless they say otherwise, so a new filter can never launder content.
 template <class Fn>
 struct Named {
   std::string_view name;
   Fn fn;
+  Marks marks = Marks::kDerived;
 };
 template <class Table>
 auto find_named(const Table& table, std::string_view name) -> decltype(&*std::begin(table)) {
@@ -39,13 +49,26 @@ auto find_named(const Table& table, std::string_view name) -> decltype(&*std::be
   return nullptr;
 }
 
+// A kDerived builtin's result: as_content(result) when v or an argument holds content.
+Value derived_result(Value result, const Value& v, const CallArgs& args);
+
+// Calls `row` (a row of a table above) with operand / bound object v.
+template <class Row>
+auto call_row(const Row& row, Evaluator& ev, const std::string& name, const Value& v, CallArgs& args, Pos pos) {
+  auto result = row.fn(BuiltinCall{ev, name, v, args, pos});
+  if constexpr (std::is_same_v<decltype(result), Value>) {
+    if (row.marks == Marks::kDerived) return derived_result(std::move(result), v, args);
+  }
+  return result;
+}
+
 // Calls the row of `table` named `name`; `kind` ("filter", "test") names what is missing.
 template <class Table>
 auto call_named(const Table& table, const char* kind, Evaluator& ev, const std::string& name, const Value& v,
                 CallArgs& args, Pos pos) {
   const auto* row = find_named(table, name);
   if (!row) fail(pos, std::string("unsupported ") + kind + " '" + name + "'");
-  return row->fn(BuiltinCall{ev, name, v, args, pos});
+  return call_row(*row, ev, name, v, args, pos);
 }
 
 // Binds a call's positional and keyword arguments to a Python-style parameter list; the
@@ -69,6 +92,13 @@ class Args {
 
 // Jinja's str(v): strings as they are, everything else as to_str() prints it.
 std::string soft_str(const Value& v);
+// The same as a string value: v itself, or to_str(v) wholly content if v holds content.
+Value soft_str_value(const Value& v);
+// str.strip() / lstrip() / rstrip() of string value s (chars == nullptr: whitespace), as a
+// string value that keeps s's marks on the bytes that remain.
+Value strip_value(const BuiltinCall& c, const Value& s, const std::string* chars, bool left, bool right);
+// sep.join(items) (items already strings or printed as {{ }} would) keeping every mark.
+Value join_values(const BuiltinCall& c, const Value& sep, const std::vector<Value>& items);
 // v itself when it is a string; otherwise an error naming `what` (undefined names say so).
 const std::string& need_str(const Value& v, const char* what, Pos pos);
 

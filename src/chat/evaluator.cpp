@@ -44,21 +44,91 @@ void Evaluator::charge(std::size_t bytes, Pos pos) {
     fail(pos, "rendering took more than " + std::to_string(limits_.max_steps) + " steps (runaway template?)");
 }
 
-void Evaluator::append(std::string& out, std::string_view text, Pos pos) {
-  charge(out.size() + text.size(), pos);
-  out += text;
+void append_str(std::string& text, std::vector<TextSpan>& marks, const Value& v) {
+  const std::size_t at = text.size();
+  if (v.is_string()) {
+    text += v.str();
+    append_marks(marks, v.marks().spans(), at);
+    return;
+  }
+  text += to_str(v);
+  if (holds_content(v)) append_marks(marks, std::vector<TextSpan>{{0, text.size() - at}}, at);
 }
 
-std::string Evaluator::render(const Body& body, std::vector<std::pair<std::string, Value>> context) {
+Value to_value(Output out) { return Value::string(std::move(out.text), Provenance(std::move(out.marks))); }
+
+void Evaluator::append(Output& out, const Value& v, Pos pos) {
+  if (!v.is_string()) {
+    std::string s = to_str(v);
+    Provenance marks = holds_content(v) ? Provenance::all(s.size()) : Provenance();
+    append(out, Value::string(std::move(s), std::move(marks)), pos);
+    return;
+  }
+  charge(out.text.size() + v.str().size(), pos);
+  append_str(out.text, out.marks, v);
+}
+
+void Evaluator::append_text(Output& out, std::string_view text, Pos pos) {
+  charge(out.text.size() + text.size(), pos);
+  out.text += text;
+}
+
+Output Evaluator::render(const Body& body, std::vector<std::pair<std::string, Value>> context) {
   auto globals = std::make_shared<Scope>();
   add_globals(globals->vars);
   auto top = std::make_shared<Scope>();
   top->parent = globals;
   top->vars = std::move(context);
-  std::string out;
+  Output out;
   exec(body, top, out);
   return out;
 }
+
+namespace {
+
+// A string as code points, to pick characters from (indexing, slicing, iteration): each
+// picked character stays content if its bytes were.
+class Chars {
+ public:
+  explicit Chars(const Value& s) : s_(s), cps_(unicode::decode(s.str())) {
+    if (!s_.marks().any()) return;
+    // Byte offset of each code point as decode() split it, and the size last.
+    offs_.reserve(cps_.size() + 1);
+    std::size_t at = 0;
+    std::string one;
+    for (char32_t c : cps_) {
+      offs_.push_back(at);
+      one.clear();
+      unicode::append_utf8(one, c);
+      at += one.size();
+    }
+    offs_.push_back(at);
+    // decode() keeps every byte (invalid ones as U+DC80..), so this holds; should it not,
+    // every picked character counts as content.
+    exact_ = at == s_.str().size();
+  }
+  std::size_t size() const { return cps_.size(); }
+
+  Value pick(const std::vector<std::size_t>& picks) const {  // indices < size()
+    std::string out;
+    std::vector<TextSpan> marks;
+    for (std::size_t i : picks) {
+      const std::size_t at = out.size();
+      unicode::append_utf8(out, cps_[i]);
+      if (s_.marks().any() && (!exact_ || any_marked(s_.marks().spans(), offs_[i], offs_[i + 1])))
+        append_marks(marks, std::vector<TextSpan>{{0, out.size() - at}}, at);
+    }
+    return Value::string(std::move(out), Provenance(std::move(marks)));
+  }
+
+ private:
+  const Value& s_;
+  std::u32string cps_;
+  std::vector<std::size_t> offs_;
+  bool exact_ = false;
+};
+
+}  // namespace
 
 std::vector<Value> Evaluator::iterate(const Value& v, Pos pos) {
   switch (v.kind()) {
@@ -70,13 +140,11 @@ std::vector<Value> Evaluator::iterate(const Value& v, Pos pos) {
       return keys;
     }
     case Value::Kind::String: {
+      const Chars cs(v);
+      charge(cs.size() * 8, pos);
       std::vector<Value> chars;
-      for (char32_t c : unicode::decode(v.str())) {
-        std::string s;
-        unicode::append_utf8(s, c);
-        chars.push_back(Value::string(std::move(s)));
-      }
-      charge(chars.size() * 8, pos);
+      chars.reserve(cs.size());
+      for (std::size_t i = 0; i < cs.size(); ++i) chars.push_back(cs.pick({i}));
       return chars;
     }
     default: fail(pos, "'" + type_name(v) + "' object is not iterable");
@@ -85,18 +153,13 @@ std::vector<Value> Evaluator::iterate(const Value& v, Pos pos) {
 
 // ---- statements ----------------------------------------------------------------------
 
-Evaluator::Flow Evaluator::exec(const Body& body, const ScopePtr& scope, std::string& out) {
+Evaluator::Flow Evaluator::exec(const Body& body, const ScopePtr& scope, Output& out) {
   for (const StmtPtr& sp : body) {
     const Stmt& s = *sp;
     charge(0, s.pos);
     switch (s.kind) {
-      case StmtKind::Data: append(out, s.text, s.pos); break;
-      case StmtKind::Print: {
-        Value v = eval(*s.expr, scope);
-        if (v.is_string()) append(out, v.str(), s.pos);
-        else append(out, to_str(v), s.pos);
-        break;
-      }
+      case StmtKind::Data: append_text(out, s.text, s.pos); break;
+      case StmtKind::Print: append(out, eval(*s.expr, scope), s.pos); break;
       case StmtKind::If: {
         Flow f = exec(truthy(eval(*s.expr, scope)) ? s.body : s.else_body, scope, out);
         if (f != Flow::Normal) return f;
@@ -109,20 +172,19 @@ Evaluator::Flow Evaluator::exec(const Body& body, const ScopePtr& scope, std::st
       }
       case StmtKind::Set: assign(s, scope, eval(*s.expr, scope)); break;
       case StmtKind::SetBlock: {
-        std::string captured;
+        Output captured;
         exec(s.body, scope, captured);
-        Value v = Value::string(std::move(captured));
+        Value v = to_value(std::move(captured));
         if (s.filter) v = eval_filter(*s.filter, scope, &v);
         assign(s, scope, std::move(v));
         break;
       }
       case StmtKind::Macro: scope->set(s.targets[0], make_macro(s, scope)); break;
       case StmtKind::FilterBlock: {
-        std::string captured;
+        Output captured;
         exec(s.body, scope, captured);
-        Value v = Value::string(std::move(captured));
-        Value r = eval_filter(*s.filter, scope, &v);
-        append(out, r.is_string() ? r.str() : to_str(r), s.pos);
+        Value v = to_value(std::move(captured));
+        append(out, eval_filter(*s.filter, scope, &v), s.pos);
         break;
       }
       case StmtKind::With: {
@@ -152,7 +214,7 @@ static void bind_targets(const Stmt& s, Scope& scope, const Value& v, Pos pos, E
   for (std::size_t i = 0; i < parts.size(); ++i) scope.set(s.targets[i], parts[i]);
 }
 
-Evaluator::Flow Evaluator::exec_for(const Stmt& s, const ScopePtr& scope, std::string& out) {
+Evaluator::Flow Evaluator::exec_for(const Stmt& s, const ScopePtr& scope, Output& out) {
   Value iterable = eval(*s.expr, scope);
   if (iterable.is_none()) fail(s.expr->pos, "'NoneType' object is not iterable");
   std::vector<Value> items = iterate(iterable, s.expr->pos);
@@ -249,7 +311,7 @@ Value Evaluator::make_macro(const Stmt& s, const ScopePtr& scope) {
       if (std::find(def->params.begin(), def->params.end(), k) == def->params.end())
         fail(pos, "macro '" + def->targets[0] + "' takes no keyword argument '" + k + "'");
     ++ev.call_depth_;
-    std::string out;
+    Output out;
     try {
       ev.exec(def->body, frame, out);
     } catch (...) {
@@ -257,7 +319,7 @@ Value Evaluator::make_macro(const Stmt& s, const ScopePtr& scope) {
       throw;
     }
     --ev.call_depth_;
-    return Value::string(std::move(out));
+    return to_value(std::move(out));
   });
 }
 
@@ -321,14 +383,10 @@ Value Evaluator::eval_getitem(const Value& obj, const Value& key, Pos pos) {
     }
     case Value::Kind::String: {
       if (key.is_int() || key.is_bool()) {
-        std::u32string cps = unicode::decode(obj.str());
-        int64_t n = static_cast<int64_t>(cps.size());
+        const Chars cs(obj);
+        int64_t n = static_cast<int64_t>(cs.size());
         int64_t i = normalize_index(key.as_int(), n);
-        if (i >= 0 && i < n) {
-          std::string s;
-          unicode::append_utf8(s, cps[static_cast<std::size_t>(i)]);
-          return Value::string(std::move(s));
-        }
+        if (i >= 0 && i < n) return cs.pick({static_cast<std::size_t>(i)});
         return Value::undefined("[" + std::to_string(key.as_int()) + "]");
       }
       break;
@@ -353,11 +411,11 @@ Value Evaluator::eval_slice(const Value& obj, const Expr& slice, const ScopePtr&
   int64_t step = step_opt.value_or(1);
   if (step == 0) fail(pos, "slice step cannot be zero");
   if (obj.is_undefined()) fail_undefined(obj, pos);
-  std::u32string cps;
+  std::optional<Chars> chars;
   int64_t n;
   if (obj.is_string()) {
-    cps = unicode::decode(obj.str());
-    n = static_cast<int64_t>(cps.size());
+    chars.emplace(obj);
+    n = static_cast<int64_t>(chars->size());
   } else if (obj.is_list()) {
     n = static_cast<int64_t>(obj.items().size());
   } else {
@@ -379,11 +437,7 @@ Value Evaluator::eval_slice(const Value& obj, const Expr& slice, const ScopePtr&
   std::vector<std::size_t> picks;
   for (int64_t i = lo; step > 0 ? i < hi : i > hi; i += step) picks.push_back(static_cast<std::size_t>(i));
   charge(picks.size() * 4, pos);
-  if (obj.is_string()) {
-    std::u32string r;
-    for (std::size_t i : picks) r.push_back(cps[i]);
-    return Value::string(unicode::encode(r));
-  }
+  if (chars) return chars->pick(picks);
   std::vector<Value> r;
   for (std::size_t i : picks) r.push_back(obj.items()[i]);
   return Value::list(std::move(r), obj.is_tuple());
@@ -408,10 +462,10 @@ static Value repeat(Evaluator& ev, const Value& seq, int64_t times, Pos pos) {
   if (seq.is_string()) {
     if (times > 0 && seq.str().size() > ev.limits().max_output_bytes / static_cast<uint64_t>(times))
       ev.charge(ev.limits().max_output_bytes + 1, pos);
-    std::string r;
+    Output r;
     ev.charge(seq.str().size() * static_cast<std::size_t>(times), pos);
-    for (int64_t i = 0; i < times; ++i) r += seq.str();
-    return Value::string(std::move(r));
+    for (int64_t i = 0; i < times; ++i) append_str(r.text, r.marks, seq);
+    return to_value(std::move(r));
   }
   std::size_t n = seq.items().size();
   if (times > 0 && n > ev.limits().max_output_bytes / 8 / static_cast<uint64_t>(times))
@@ -433,9 +487,11 @@ Value Evaluator::eval_binary(const Expr& e, const ScopePtr& scope) {
   Value a = eval(*e.args[0], scope);
   Value b = eval(*e.args[1], scope);
   if (op == "~") {
-    std::string r = to_str(a) + to_str(b);
-    charge(r.size(), pos);
-    return Value::string(std::move(r));
+    Output r;
+    append_str(r.text, r.marks, a);
+    append_str(r.text, r.marks, b);
+    charge(r.text.size(), pos);
+    return to_value(std::move(r));
   }
   if (a.is_undefined()) fail_undefined(a, pos);
   if (b.is_undefined()) fail_undefined(b, pos);
@@ -453,7 +509,10 @@ Value Evaluator::eval_binary(const Expr& e, const ScopePtr& scope) {
     if (nums) return Value::number(a.as_double() + b.as_double());
     if (a.is_string() && b.is_string()) {
       charge(a.str().size() + b.str().size(), pos);
-      return Value::string(a.str() + b.str());
+      Output r;
+      append_str(r.text, r.marks, a);
+      append_str(r.text, r.marks, b);
+      return to_value(std::move(r));
     }
     if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple()) {
       charge((a.items().size() + b.items().size()) * 8, pos);

@@ -25,13 +25,19 @@ struct Scope {
 };
 using ScopePtr = std::shared_ptr<Scope>;
 
+// Rendered text and which of its bytes are content (provenance.h).
+struct Output {
+  std::string text;
+  std::vector<TextSpan> marks;
+};
+
 class Evaluator {
  public:
   explicit Evaluator(const ChatTemplateLimits& limits) : limits_(limits) {}
   ~Evaluator();
 
   // Renders `body` with the given top-level variables (globals are added).
-  std::string render(const Body& body, std::vector<std::pair<std::string, Value>> context);
+  Output render(const Body& body, std::vector<std::pair<std::string, Value>> context);
 
   Value eval(const Expr& e, const ScopePtr& scope);
   Value call(const Value& callee, CallArgs& args, Pos pos);
@@ -48,8 +54,8 @@ class Evaluator {
 
  private:
   enum class Flow { Normal, Break, Continue };
-  Flow exec(const Body& body, const ScopePtr& scope, std::string& out);
-  Flow exec_for(const Stmt& s, const ScopePtr& scope, std::string& out);
+  Flow exec(const Body& body, const ScopePtr& scope, Output& out);
+  Flow exec_for(const Stmt& s, const ScopePtr& scope, Output& out);
   void assign(const Stmt& s, const ScopePtr& scope, Value v);
   Value make_macro(const Stmt& s, const ScopePtr& scope);
   Value eval_filter(const Expr& e, const ScopePtr& scope, const Value* operand);
@@ -58,13 +64,20 @@ class Evaluator {
   Value eval_slice(const Value& obj, const Expr& slice, const ScopePtr& scope);
   Value eval_binary(const Expr& e, const ScopePtr& scope);
   bool eval_compare(const std::string& op, const Value& a, const Value& b, Pos pos);
-  void append(std::string& out, std::string_view text, Pos pos);
+  void append(Output& out, const Value& v, Pos pos);  // {{ v }}: str(v), its marks kept
+  void append_text(Output& out, std::string_view text, Pos pos);  // the template's own text
 
   ChatTemplateLimits limits_;
   uint64_t steps_ = 0;
   int call_depth_ = 0;
   std::vector<Value> namespaces_;
 };
+
+// Appends str(v) to text (Jinja's {{ v }} / `~`), and its content marks to `marks`: a
+// string's own, or every byte when v is another value holding content.
+void append_str(std::string& text, std::vector<TextSpan>& marks, const Value& v);
+// The captured output of a block or macro as a string value.
+Value to_value(Output out);
 
 // Fails with "'name' is undefined" style messages (Jinja's UndefinedError).
 [[noreturn]] void fail_undefined(const Value& v, Pos pos);

@@ -160,7 +160,7 @@ Value trim(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"chars"});
   const Value* chars = a.get(0);
   std::string set = chars && !chars->is_none() ? need_str(*chars, "trim", c.pos) : std::string();
-  return c.str_result(unicode::strip(soft_str(c.v), chars && !chars->is_none() ? &set : nullptr, true, true));
+  return strip_value(c, soft_str_value(c.v), chars && !chars->is_none() ? &set : nullptr, true, true);
 }
 
 // capitalize / upper / lower / title: no arguments, one string function.
@@ -202,7 +202,9 @@ Value tojson(const BuiltinCall& c) {
 
 Value to_string(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
-  return c.str_result(soft_str(c.v));
+  Value s = soft_str_value(c.v);
+  c.ev.charge(s.str().size(), c.pos);
+  return s;
 }
 
 Value safe(const BuiltinCall& c) {
@@ -294,17 +296,13 @@ Value dict_items(const BuiltinCall& c) {
 
 Value join(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"d", "attribute"});
-  std::string sep = a.string(0, "");
+  a.string(0, "");  // checks that a separator given is a string
+  const Value sep = a.value(0, Value::string(""));
   Value attr = a.value(1, Value::none());
-  std::string out;
-  bool first = true;
-  for (const Value& x : c.ev.iterate(c.v, c.pos)) {
-    if (!first) out += sep;
-    first = false;
-    out += soft_str(attr.is_none() ? x : get_path(c.ev, x, soft_str(attr), c.pos));
-    c.ev.charge(out.size(), c.pos);
-  }
-  return Value::string(std::move(out));
+  std::vector<Value> items = c.ev.iterate(c.v, c.pos);
+  if (!attr.is_none())
+    for (Value& x : items) x = get_path(c.ev, x, soft_str(attr), c.pos);
+  return join_values(c, sep, items);
 }
 
 Value replace(const BuiltinCall& c) {
@@ -336,10 +334,10 @@ Value indent(const BuiltinCall& c) {
 
 Value reverse(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {});
-  if (c.v.is_string()) {
+  if (c.v.is_string()) {  // a new string: content as a whole if any of it was
     std::u32string cps = unicode::decode(c.v.str());
     std::reverse(cps.begin(), cps.end());
-    return Value::string(unicode::encode(cps));
+    return derived_result(Value::string(unicode::encode(cps)), c.v, c.args);
   }
   std::vector<Value> items = c.ev.iterate(c.v, c.pos);
   std::reverse(items.begin(), items.end());
@@ -485,43 +483,45 @@ Value select(const BuiltinCall& c) {
 }
 
 using Filter = Named<FilterFn>;
+// kOwn: the filter returns values of its input unchanged (their marks travel with them) or
+// keeps marks byte for byte itself; every other filter's result is kDerived (builtin_call.h).
 const std::array k_filters{
     Filter{"abs", abs_value},
     Filter{"capitalize", case_filter<unicode::capitalize>},
     Filter{"count", length},
-    Filter{"d", default_value},
-    Filter{"default", default_value},
-    Filter{"dictsort", dictsort},
+    Filter{"d", default_value, Marks::kOwn},
+    Filter{"default", default_value, Marks::kOwn},
+    Filter{"dictsort", dictsort, Marks::kOwn},
     Filter{"e", escape},
     Filter{"escape", escape},
-    Filter{"first", end_item<true>},
+    Filter{"first", end_item<true>, Marks::kOwn},
     Filter{"float", to_float},
     Filter{"indent", indent},
     Filter{"int", to_int},
-    Filter{"items", dict_items},
-    Filter{"join", join},
-    Filter{"last", end_item<false>},
+    Filter{"items", dict_items, Marks::kOwn},
+    Filter{"join", join, Marks::kOwn},
+    Filter{"last", end_item<false>, Marks::kOwn},
     Filter{"length", length},
-    Filter{"list", to_list},
+    Filter{"list", to_list, Marks::kOwn},
     Filter{"lower", case_filter<unicode::lower>},
-    Filter{"map", map_items},
-    Filter{"max", extreme<true>},
-    Filter{"min", extreme<false>},
-    Filter{"reject", select<false, false>},
-    Filter{"rejectattr", select<true, false>},
+    Filter{"map", map_items, Marks::kOwn},
+    Filter{"max", extreme<true>, Marks::kOwn},
+    Filter{"min", extreme<false>, Marks::kOwn},
+    Filter{"reject", select<false, false>, Marks::kOwn},
+    Filter{"rejectattr", select<true, false>, Marks::kOwn},
     Filter{"replace", replace},
-    Filter{"reverse", reverse},
+    Filter{"reverse", reverse, Marks::kOwn},
     Filter{"round", round_number},
-    Filter{"safe", safe},
-    Filter{"select", select<false, true>},
-    Filter{"selectattr", select<true, true>},
-    Filter{"sort", sort_items},
-    Filter{"string", to_string},
+    Filter{"safe", safe, Marks::kOwn},
+    Filter{"select", select<false, true>, Marks::kOwn},
+    Filter{"selectattr", select<true, true>, Marks::kOwn},
+    Filter{"sort", sort_items, Marks::kOwn},
+    Filter{"string", to_string, Marks::kOwn},
     Filter{"sum", sum_items},
     Filter{"title", case_filter<unicode::jinja_title>},  // Jinja's rule, not str.title()
     Filter{"tojson", tojson},
-    Filter{"trim", trim},
-    Filter{"unique", unique},
+    Filter{"trim", trim, Marks::kOwn},
+    Filter{"unique", unique, Marks::kOwn},
     Filter{"upper", case_filter<unicode::upper>},
 };
 

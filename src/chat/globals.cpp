@@ -36,7 +36,10 @@ void add_globals(std::vector<std::pair<std::string, Value>>& vars) {
     ev.track_namespace(ns);
     for (const Value& init : args.positional) {
       if (!init.is_dict()) fail(pos, "namespace() positional arguments must be dicts");
-      for (const auto& [k, v] : init.entries()) ns.ns().set(soft_str(k), v);
+      for (const auto& [k, v] : init.entries()) {
+        ns.ns().set(soft_str(k), v);
+        if (holds_content(k)) ns.ns().names_from_content = true;
+      }
     }
     for (const auto& [k, v] : args.keyword) ns.ns().set(k, v);
     return ns;

@@ -37,7 +37,7 @@ Value strip(const BuiltinCall& c) {
   const Value* chars = a.get(0);
   bool has = chars && !chars->is_none();
   std::string set = has ? need_str(*chars, c.name.c_str(), c.pos) : std::string();
-  return c.str_result(unicode::strip(c.v.str(), has ? &set : nullptr, Left, Right));
+  return strip_value(c, c.v, has ? &set : nullptr, Left, Right);
 }
 
 // split / rsplit.
@@ -104,15 +104,9 @@ Value count(const BuiltinCall& c) {
 Value join(const BuiltinCall& c) {
   Args a(c.args, c.pos, c.name, {"iterable"});
   if (!a.get(0)) fail(c.pos, "join() needs an argument");
-  std::string out;
-  bool first = true;
-  for (const Value& x : c.ev.iterate(*a.get(0), c.pos)) {
-    if (!first) out += c.v.str();
-    first = false;
-    out += need_str(x, "join()", c.pos);
-    c.ev.charge(out.size(), c.pos);
-  }
-  return Value::string(std::move(out));
+  std::vector<Value> items = c.ev.iterate(*a.get(0), c.pos);
+  for (const Value& x : items) need_str(x, "join()", c.pos);
+  return join_values(c, c.v, items);
 }
 
 // isdigit / isspace / isalpha / isalnum, with Python's definitions (unicode.h).
@@ -142,10 +136,11 @@ Value dict_view(const BuiltinCall& c) {
 }
 
 using Method = Named<MethodFn>;
+// kOwn: see k_filters; the others build new values (kDerived).
 const std::array k_str_methods{
-    Method{"strip", strip<true, true>},
-    Method{"lstrip", strip<true, false>},
-    Method{"rstrip", strip<false, true>},
+    Method{"strip", strip<true, true>, Marks::kOwn},
+    Method{"lstrip", strip<true, false>, Marks::kOwn},
+    Method{"rstrip", strip<false, true>, Marks::kOwn},
     Method{"split", split<false>},
     Method{"rsplit", split<true>},
     Method{"startswith", starts_or_ends_with<true>},
@@ -157,7 +152,7 @@ const std::array k_str_methods{
     Method{"replace", replace},
     Method{"find", find},
     Method{"count", count},
-    Method{"join", join},
+    Method{"join", join, Marks::kOwn},
     Method{"splitlines", splitlines},
     Method{"isdigit", predicate<unicode::isdigit>},
     Method{"isspace", predicate<unicode::isspace>},
@@ -165,10 +160,10 @@ const std::array k_str_methods{
     Method{"isalnum", predicate<unicode::isalnum>},
 };
 const std::array k_dict_methods{
-    Method{"get", dict_get},
-    Method{"items", dict_view<Part::kItems>},
-    Method{"keys", dict_view<Part::kKeys>},
-    Method{"values", dict_view<Part::kValues>},
+    Method{"get", dict_get, Marks::kOwn},
+    Method{"items", dict_view<Part::kItems>, Marks::kOwn},
+    Method{"keys", dict_view<Part::kKeys>, Marks::kOwn},
+    Method{"values", dict_view<Part::kValues>, Marks::kOwn},
 };
 
 }  // namespace
@@ -178,10 +173,10 @@ Value bound_method(const Value& obj, const std::string& name) {
                     : obj.is_dict() ? find_named(k_dict_methods, name)
                                     : nullptr;
   if (!m) return Value::undefined(name);
-  MethodFn fn = m->fn;
+  const Method row = *m;
   Value self = obj;
-  return Value::callable(name, [self, name, fn](Evaluator& ev, CallArgs& args, Pos pos) -> Value {
-    return fn(BuiltinCall{ev, name, self, args, pos});
+  return Value::callable(name, [self, name, row](Evaluator& ev, CallArgs& args, Pos pos) -> Value {
+    return call_row(row, ev, name, self, args, pos);
   });
 }
 

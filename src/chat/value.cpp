@@ -44,10 +44,11 @@ Value Value::number(double f) {
   v.f_ = f;
   return v;
 }
-Value Value::string(std::string s) {
+Value Value::string(std::string s, Provenance marks) {
   Value v;
   v.kind_ = Kind::String;
   v.s_ = std::move(s);
+  v.marks_ = std::move(marks);
   return v;
 }
 Value Value::list(std::vector<Value> items, bool tuple) {
@@ -261,6 +262,49 @@ static std::string repr_impl(const Value& v, int depth) {
 std::string to_str(const Value& v) { return str_impl(v, 0); }
 std::string repr(const Value& v) { return repr_impl(v, 0); }
 
+static bool holds_content_impl(const Value& v, int depth) {
+  check_depth(depth);
+  switch (v.kind()) {
+    case Value::Kind::String: return v.marks().any();
+    case Value::Kind::List:
+      for (const Value& x : v.items())
+        if (holds_content_impl(x, depth + 1)) return true;
+      return false;
+    case Value::Kind::Dict:
+      for (const auto& [k, x] : v.entries())
+        if (holds_content_impl(k, depth + 1) || holds_content_impl(x, depth + 1)) return true;
+      return false;
+    case Value::Kind::Namespace:
+      if (v.ns().names_from_content) return true;
+      for (const auto& [k, x] : v.ns().attrs)
+        if (holds_content_impl(x, depth + 1)) return true;
+      return false;
+    default: return false;
+  }
+}
+bool holds_content(const Value& v) { return holds_content_impl(v, 0); }
+
+static Value as_content_impl(const Value& v, int depth) {
+  check_depth(depth);
+  switch (v.kind()) {
+    case Value::Kind::String: return Value::string(v.str(), Provenance::all(v.str().size()));
+    case Value::Kind::List: {
+      std::vector<Value> items;
+      items.reserve(v.items().size());
+      for (const Value& x : v.items()) items.push_back(as_content_impl(x, depth + 1));
+      return Value::list(std::move(items), v.is_tuple());
+    }
+    case Value::Kind::Dict: {
+      std::vector<std::pair<Value, Value>> items;
+      items.reserve(v.entries().size());
+      for (const auto& [k, x] : v.entries()) items.emplace_back(as_content_impl(k, depth + 1), as_content_impl(x, depth + 1));
+      return Value::dict(std::move(items));
+    }
+    default: return v;
+  }
+}
+Value as_content(const Value& v) { return as_content_impl(v, 0); }
+
 static bool equals_impl(const Value& a, const Value& b, int depth) {
   check_depth(depth);
   using K = Value::Kind;
@@ -334,7 +378,7 @@ static int compare_impl(const Value& a, const Value& b, Pos pos, int depth) {
 int compare(const Value& a, const Value& b, Pos pos) { return compare_impl(a, b, pos, 0); }
 
 template <class Json>
-static Value from_json_impl(const Json& j, int depth) {
+static Value from_json_impl(const Json& j, bool content, int depth) {
   if (depth > k_max_value_depth) throw Error("chat template input: JSON nested more than 256 levels deep");
   switch (j.type()) {
     case nlohmann::json::value_t::null: return Value::none();
@@ -346,25 +390,30 @@ static Value from_json_impl(const Json& j, int depth) {
       return Value::integer(static_cast<int64_t>(u));
     }
     case nlohmann::json::value_t::number_float: return Value::number(j.template get<double>());
-    case nlohmann::json::value_t::string: return Value::string(j.template get<std::string>());
+    case nlohmann::json::value_t::string: {
+      std::string s = j.template get<std::string>();
+      Provenance marks = content ? Provenance::all(s.size()) : Provenance();
+      return Value::string(std::move(s), std::move(marks));
+    }
     case nlohmann::json::value_t::array: {
       std::vector<Value> items;
       items.reserve(j.size());
-      for (const auto& e : j) items.push_back(from_json_impl(e, depth + 1));
+      for (const auto& e : j) items.push_back(from_json_impl(e, content, depth + 1));
       return Value::list(std::move(items));
     }
     case nlohmann::json::value_t::object: {
       std::vector<std::pair<Value, Value>> items;
       items.reserve(j.size());
       for (auto it = j.begin(); it != j.end(); ++it)
-        items.emplace_back(Value::string(it.key()), from_json_impl(it.value(), depth + 1));
+        items.emplace_back(Value::string(it.key(), content ? Provenance::all(it.key().size()) : Provenance()),
+                           from_json_impl(it.value(), content, depth + 1));
       return Value::dict(std::move(items));
     }
     default: throw Error("chat template input: unsupported JSON value (binary or discarded)");
   }
 }
-Value from_json(const nlohmann::json& j) { return from_json_impl(j, 0); }
-Value from_json(const nlohmann::ordered_json& j) { return from_json_impl(j, 0); }
+Value from_json(const nlohmann::json& j, bool content) { return from_json_impl(j, content, 0); }
+Value from_json(const nlohmann::ordered_json& j, bool content) { return from_json_impl(j, content, 0); }
 
 static void json_string(std::string& out, const std::string& s, bool ensure_ascii) {
   out += '"';

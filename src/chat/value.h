@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/position.h"
+#include "chat/provenance.h"
 
 namespace tern::chat {
 
@@ -44,7 +45,7 @@ class Value {
   static Value boolean(bool b);
   static Value integer(int64_t i);
   static Value number(double f);
-  static Value string(std::string s);
+  static Value string(std::string s, Provenance marks = {});  // marks: which bytes are content
   static Value list(std::vector<Value> items, bool tuple = false);
   static Value dict(std::vector<std::pair<Value, Value>> items);
   static Value make_namespace();
@@ -68,6 +69,7 @@ class Value {
   int64_t as_int() const { return kind_ == Kind::Bool ? (b_ ? 1 : 0) : i_; }  // Int or Bool
   double as_double() const;  // any number
   const std::string& str() const { return s_; }  // String (or an Undefined's name)
+  const Provenance& marks() const { return marks_; }  // String: its content bytes
   const std::vector<Value>& items() const;       // List
   const std::vector<std::pair<Value, Value>>& entries() const;  // Dict
   NamespaceData& ns() const { return *ns_; }
@@ -85,6 +87,7 @@ class Value {
   int64_t i_ = 0;
   double f_ = 0;
   std::string s_;
+  Provenance marks_;
   std::shared_ptr<const ListData> list_;
   std::shared_ptr<const DictData> dict_;
   std::shared_ptr<NamespaceData> ns_;
@@ -104,6 +107,7 @@ struct DictData {
 };
 struct NamespaceData {
   std::vector<std::pair<std::string, Value>> attrs;
+  bool names_from_content = false;  // namespace(d) with keys from the messages: repr shows them
   Value* find(const std::string& name);
   void set(const std::string& name, Value v);
 };
@@ -116,6 +120,13 @@ std::string to_str(const Value& v);
 // repr(v): strings quoted and escaped the way Python does.
 std::string repr(const Value& v);
 std::string float_repr(double d);
+// Whether any string in v (deeply: list items, dict keys and values, namespace attributes)
+// holds a content byte (provenance.h).
+bool holds_content(const Value& v);
+// v with every string in it (deeply, except inside namespaces, which are shared and
+// mutable) marked content as a whole: the result of computing something new from content.
+Value as_content(const Value& v);
+
 // Python ==.
 bool equals(const Value& a, const Value& b);
 // Python <: -1, 0, 1; throws (naming pos) for types Python cannot order.
@@ -124,9 +135,10 @@ int compare(const Value& a, const Value& b, Pos pos);
 std::string type_name(const Value& v);
 
 // JSON in: objects keep the order the json type iterates in (sorted for nlohmann::json,
-// insertion order for nlohmann::ordered_json).
-Value from_json(const nlohmann::json& j);
-Value from_json(const nlohmann::ordered_json& j);
+// insertion order for nlohmann::ordered_json). With `content`, every string (keys too) is
+// marked content: data a client supplied.
+Value from_json(const nlohmann::json& j, bool content = false);
+Value from_json(const nlohmann::ordered_json& j, bool content = false);
 
 struct JsonOptions {
   int indent = -1;  // < 0: one line

@@ -141,11 +141,12 @@ struct Server::Impl {
       limits.model_id = opt.model_id;
       limits.max_tokens_cap = opt.max_tokens_cap;
       p = parse_request(req.body, chat, limits);
+      const auto specials = opt.allow_special_in_content ? chat::MessageSpecials::kControl : chat::MessageSpecials::kText;
       if (chat) {
         std::lock_guard<std::mutex> lock(template_mu);
-        p.gen.prompt = chat::chat_prompt_ids(chat_template, *tok, p.messages);
+        p.gen.prompt = chat::chat_prompt_ids(chat_template, *tok, p.messages, true, specials);
       } else {
-        p.gen.prompt = chat::text_prompt_ids(*tok, p.prompt);
+        p.gen.prompt = chat::text_prompt_ids(*tok, p.prompt, specials);
       }
       if (p.gen.prompt.empty()) throw HttpError(400, "the prompt is empty", chat ? "messages" : "prompt");
       const int64_t n_prompt = static_cast<int64_t>(p.gen.prompt.size());

@@ -38,6 +38,9 @@ struct ServerOptions {
   std::string model_id;                 // the name /v1/models lists; "" = the file's stem
   SessionOptions session;
   std::optional<std::string> chat_template;  // the model's; nullopt = tern's fallback
+  // Special-token text in message content (and in a /v1/completions prompt) becomes
+  // control tokens, as for a trusted caller; off: it stays text (chat/chat_prompt.h).
+  bool allow_special_in_content = false;
 };
 
 class Server {

@@ -78,8 +78,25 @@ Tokenizer::Tokenizer(Vocab vocab) {
   impl_ = std::move(impl);
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
-  const Impl& m = *impl_;
+namespace {
+
+// The special tokens found in text[from, to): leftmost first, the longest at a position, and
+// none reaching past `to` (so a token is never pieced together across a range's edge).
+void find_specials(const SpecialMatcher& specials, std::string_view text, size_t from, size_t to,
+                   std::vector<SpecialMatcher::Match>& out) {
+  const std::string_view head = text.substr(0, to);
+  for (size_t pos = from; pos < to;) {
+    SpecialMatcher::Match s = specials.find(head, pos);
+    if (s.len == 0) break;
+    out.push_back(s);
+    pos = s.pos + s.len;
+  }
+}
+
+// Text -> ids given where its special tokens are (sorted, disjoint): each stretch between
+// them goes whole to the model kind's encoder.
+std::vector<int32_t> encode_around(const Tokenizer::Impl& m, std::string_view text, bool add_bos,
+                                   const std::vector<SpecialMatcher::Match>& specials) {
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 2);
   if (add_bos && m.vocab.bos >= 0) out.push_back(m.vocab.bos);
@@ -90,22 +107,39 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool
     else
       encode_sentencepiece(m, part, m.vocab.add_space_prefix && at_text_start, out);
   };
-  if (!parse_special || m.specials.empty()) {
-    encode_plain(text, true);
-    return out;
-  }
   size_t pos = 0;
-  while (pos < text.size()) {
-    SpecialMatcher::Match s = m.specials.find(text, pos);
-    if (s.len == 0) {
-      encode_plain(text.substr(pos), pos == 0);
-      break;
-    }
+  for (const SpecialMatcher::Match& s : specials) {
     encode_plain(text.substr(pos, s.pos - pos), pos == 0);
     out.push_back(s.id);
     pos = s.pos + s.len;
   }
+  encode_plain(text.substr(pos), pos == 0);
   return out;
+}
+
+}  // namespace
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+  std::vector<SpecialMatcher::Match> specials;
+  if (parse_special) find_specials(impl_->specials, text, 0, text.size(), specials);
+  return encode_around(*impl_, text, add_bos, specials);
+}
+
+std::vector<int32_t> Tokenizer::encode_marked(std::string_view text, std::span<const TextSpan> literal,
+                                              bool add_bos) const {
+  // Special tokens are looked for only in the gaps between the literal ranges.
+  std::vector<SpecialMatcher::Match> specials;
+  size_t gap = 0;
+  for (const TextSpan& r : literal) {
+    if (r.begin < gap || r.end < r.begin || r.end > text.size())
+      throw Error(impl_->vocab.source + ": encode_marked: literal range [" + std::to_string(r.begin) + ", " +
+                  std::to_string(r.end) + ") is not sorted, disjoint and inside the " + std::to_string(text.size()) +
+                  "-byte text");
+    find_specials(impl_->specials, text, gap, r.begin, specials);
+    gap = r.end;
+  }
+  find_specials(impl_->specials, text, gap, text.size(), specials);
+  return encode_around(*impl_, text, add_bos, specials);
 }
 
 void append_token_bytes(const Tokenizer::Impl& m, int32_t id, Special special, bool& at_start, std::string& out) {

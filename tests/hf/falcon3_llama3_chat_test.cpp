@@ -1,5 +1,6 @@
 // Byte-level families through `tern convert`'s tokenizer path (HF folder -> TokenTable -> GGUF
-// -> tern's tokenizer and chat template):
+// -> tern's tokenizer and chat template), and the same ids with message text marked as text
+// (Tokenizer::encode_marked, what chat prompts use against forged turns):
 //   * tiiuae Falcon3-*-1.58bit: a hand-made tiny tokenizer in Falcon3's shape
 //     (fixtures/falcon3-shape, see make_fixture.py) with Falcon3-7B-Instruct's chat template;
 //     expected ids and renders from Hugging Face's tokenizers.js and jinja (make_expected.mjs,
@@ -35,6 +36,12 @@ std::string falcon_folder(const TempDir& tmp, const std::string& name, const std
   write_text(dir + "/tokenizer.json", tj.dump());
   fs::copy_file(fixture("tokenizer_config.json"), dir + "/tokenizer_config.json");
   return dir;
+}
+
+// A golden case rendered with its message bytes marked (ChatTemplate::render_marked).
+MarkedRender marked_render(const ChatTemplate& tmpl, const json& c, const json& extra) {
+  return tmpl.render_marked(nlohmann::ordered_json::parse(c["messages"].dump()), c["add_generation_prompt"].get<bool>(),
+                            nlohmann::ordered_json::parse(extra.dump()));
 }
 
 constexpr int64_t kFalconVocab = 340;  // more rows than tokens, as Falcon3's 131072 embedding
@@ -117,6 +124,10 @@ TEST(Falcon3Shape, ChatTemplateRendersLikeJinja) {
         tmpl.render(c["messages"], c["add_generation_prompt"].get<bool>(), json{{"eos_token", "<|endoftext|>"}, {"bos_token", ""}});
     EXPECT_EQ(rendered, c["rendered"].get<std::string>());
     EXPECT_EQ(t.encode(rendered, false, true), c["ids"].get<std::vector<int32_t>>()) << c["rendered"].dump();
+    // Message text tokenized as text (no forged turns) changes nothing here.
+    const MarkedRender m = marked_render(tmpl, c, json{{"eos_token", "<|endoftext|>"}, {"bos_token", ""}});
+    EXPECT_EQ(m.text, rendered);
+    EXPECT_EQ(t.encode_marked(m.text, m.from_messages), c["ids"].get<std::vector<int32_t>>()) << c["rendered"].dump();
   }
 }
 
@@ -147,6 +158,12 @@ TEST(Llama3Instruct, ConvertedTemplateRendersTheGoldenCases) {
                                              json{{"bos_token", c["bos_token"]}, {"eos_token", c["eos_token"]}});
     EXPECT_EQ(rendered, c["rendered"].get<std::string>()) << c["name"];
     EXPECT_EQ(t.encode(rendered, false, true), c["ids"].get<std::vector<int32_t>>()) << c["name"];
+    // Message text tokenized as text: the same ids unless the messages write special-token
+    // text themselves (tests/chat/no_forged_turns_test.cpp checks those).
+    const MarkedRender m = marked_render(tmpl, c, json{{"bos_token", c["bos_token"]}, {"eos_token", c["eos_token"]}});
+    if (c["messages"].dump().find("<|") == std::string::npos) {
+      EXPECT_EQ(t.encode_marked(m.text, m.from_messages), c["ids"].get<std::vector<int32_t>>()) << c["name"];
+    }
   }
   EXPECT_EQ(n, 60u);
 }
