@@ -8,14 +8,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-[[noreturn]] void bad(const std::string& param, const std::string& why) {
-  throw HttpError(400, "'" + param + "' " + why, param);
-}
-
-bool given(const ojson& m, const char* key) {
-  const auto it = m.find(key);
-  return it != m.end() && !it->is_null();
-}
+[[noreturn]] void bad(const std::string& param, const std::string& why) { bad_field(param, why); }
 
 // A string, or the text parts of an array joined with "\n".
 std::string content_text(const ojson& content, const std::string& at) {

@@ -10,15 +10,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-[[noreturn]] void bad(const std::string& key, const std::string& why) {
-  throw HttpError(400, "'" + key + "' " + why, key);
-}
-
-// Present and not null: OpenAI's clients send null for "not set".
-bool given(const ojson& body, const char* key) {
-  const auto it = body.find(key);
-  return it != body.end() && !it->is_null();
-}
+[[noreturn]] void bad(const std::string& key, const std::string& why) { bad_field(key, why); }
 
 double number_field(const ojson& body, const char* key, double lo, double hi) {
   const ojson& v = body.at(key);
@@ -210,6 +202,15 @@ void parse_stop(const ojson& body, GenRequest& gen) {
 }
 
 }  // namespace
+
+void bad_field(const std::string& param, const std::string& why) {
+  throw HttpError(400, "'" + param + "' " + why, param);
+}
+
+bool given(const ojson& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && !it->is_null();
+}
 
 bool template_knows_tools(const std::string& template_source) {
   return template_source.find("tool_calls") != std::string::npos;

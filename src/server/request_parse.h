@@ -23,6 +23,11 @@ struct HttpError : std::runtime_error {
   std::string param;
 };
 
+// Throws HttpError(400) "'param' why", naming param. The parsers' one way to refuse a field.
+[[noreturn]] void bad_field(const std::string& param, const std::string& why);
+// Present and not null: OpenAI's clients send null for "not set".
+bool given(const nlohmann::ordered_json& object, const char* key);
+
 struct ParsedRequest {
   nlohmann::ordered_json messages;  // chat: the message list, as the chat template gets it
   std::string prompt;               // completions: the prompt text

@@ -697,11 +697,8 @@ TEST(OpenAiCompat, NeutralValuesOfUnsupportedFieldsAreAccepted) {
 
 TEST(OpenAiCompat, PresenceAndFrequencyPenaltiesMatchTheSampler) {
   const auto ids = chat::text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
-  SamplerConfig c;
+  SamplerConfig c;  // greedy: top-k, top-p and min-p never change an argmax
   c.temperature = 0.0f;
-  c.top_k = 0;
-  c.top_p = 1.0f;
-  c.min_p = 0.0f;
   c.presence_penalty = 0.7f;
   c.frequency_penalty = 1.3f;
   const std::vector<int32_t> ref = sampled_reference(ids, 24, c);
