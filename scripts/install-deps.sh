@@ -15,6 +15,9 @@ PACKAGES=(
   g++-aarch64-linux-gnu qemu-user
   python3
 )
+# The openai npm client test (tests/server/openai_client) needs Node.js and npm; a machine
+# that already has them (e.g. from another repository) keeps its own.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then PACKAGES+=(nodejs npm); fi
 # The demo-model trainer is optional for the test suite; install with TERN_TRAIN_DEPS=1.
 if [[ "${TERN_TRAIN_DEPS:-0}" == "1" ]]; then PACKAGES+=(python3-torch python3-numpy python3-regex libopenblas0-openmp); fi
 
@@ -30,9 +33,16 @@ for p in "${PACKAGES[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages already installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The official openai client, exactly as package-lock.json pins it (from the npm registry).
+client_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/server/openai_client"
+if ! cmp -s "$client_dir/package-lock.json" "$client_dir/node_modules/.tern-installed-lock" 2>/dev/null; then
+  npm ci --prefix "$client_dir" --no-audit --no-fund --loglevel=error
+  cp "$client_dir/package-lock.json" "$client_dir/node_modules/.tern-installed-lock"
+fi

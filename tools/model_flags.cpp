@@ -31,6 +31,10 @@ void add_sampling_flags(CLI::App& sub, SamplerConfig& c) {
   sub.add_option("--min-p", c.min_p, "min-p (0 = off)")->capture_default_str();
   sub.add_option("--repeat-penalty", c.repeat_penalty, "repetition penalty (1 = off)")->capture_default_str();
   sub.add_option("--repeat-last-n", c.repeat_last_n, "tokens the repetition penalty looks back on")->capture_default_str();
+  sub.add_option("--presence-penalty", c.presence_penalty, "OpenAI presence penalty over generated tokens (0 = off)")
+      ->capture_default_str();
+  sub.add_option("--frequency-penalty", c.frequency_penalty, "OpenAI frequency penalty over generated tokens (0 = off)")
+      ->capture_default_str();
   sub.add_option("--seed", c.seed, "random seed (same seed, same tokens)")->capture_default_str();
 }
 

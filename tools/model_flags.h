@@ -1,7 +1,8 @@
 // Flags shared by the subcommands that load a model and talk to it (run, chat, serve):
 // model and session options, sampling options, and the one function that loads both.
 // Names and meanings follow llama.cpp where they mean the same (-m -t -c -b --kernel
-// --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed).
+// --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty
+// --frequency-penalty --seed).
 #pragma once
 
 #include <CLI/CLI.hpp>

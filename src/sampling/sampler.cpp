@@ -1,6 +1,7 @@
 // The sampling chain (see include/tern/sampler.h). Semantics follow llama.cpp's samplers:
-// penalties on raw logits, then top-k / top-p / min-p on the temperature-1 distribution,
-// then temperature and a draw from the renormalised survivors.
+// bias and penalties on raw logits, then top-k / top-p / min-p on the temperature-1
+// distribution, then temperature and a draw from the renormalised survivors. Presence and
+// frequency penalties are OpenAI's (over every generated token, not a window).
 #include "tern/sampler.h"
 
 #include <algorithm>
@@ -38,6 +39,13 @@ Sampler::Sampler(const SamplerConfig& c, int32_t n_vocab) : config_(c), n_vocab_
   if (!(c.min_p >= 0 && c.min_p <= 1) && !(c.min_p < 0)) bad("min_p must be in [0, 1] (or < 0 to disable)");
   if (!(c.repeat_penalty > 0) || std::isinf(c.repeat_penalty)) bad("repeat_penalty must be a finite number > 0");
   if (c.repeat_last_n < 0) bad("repeat_last_n must be >= 0");
+  if (!std::isfinite(c.presence_penalty)) bad("presence_penalty must be a finite number");
+  if (!std::isfinite(c.frequency_penalty)) bad("frequency_penalty must be a finite number");
+  for (const auto& [id, bias] : c.logit_bias) {
+    if (id < 0 || id >= n_vocab) bad("logit_bias token " + std::to_string(id) + " is outside the vocabulary");
+    if (std::isnan(bias) || (std::isinf(bias) && bias > 0)) bad("logit_bias values must be numbers (or -inf to ban)");
+  }
+  if (c.presence_penalty != 0.0f || c.frequency_penalty != 0.0f) counts_.assign(static_cast<std::size_t>(n_vocab), 0);
   cand_.resize(static_cast<std::size_t>(n_vocab));
   weights_.resize(static_cast<std::size_t>(n_vocab));
   stamp_.assign(static_cast<std::size_t>(n_vocab), 0);
@@ -47,6 +55,23 @@ Sampler::Sampler(const SamplerConfig& c, int32_t n_vocab) : config_(c), n_vocab_
 void Sampler::reset() {
   rng_.seed(config_.seed);
   history_len_ = history_next_ = 0;
+  for (int32_t id : generated_) counts_[static_cast<std::size_t>(id)] = 0;
+  generated_.clear();
+}
+
+void Sampler::count_generated(int32_t token) {
+  if (counts_.empty() || token < 0 || token >= n_vocab_) return;
+  if (counts_[static_cast<std::size_t>(token)]++ == 0) generated_.push_back(token);
+}
+
+// Candidates are in id order here (cand_[id] is token id), as for apply_penalty.
+void Sampler::apply_bias_and_openai_penalties() {
+  for (const auto& [id, bias] : config_.logit_bias) cand_[static_cast<std::size_t>(id)].logit += bias;
+  apply_penalty();
+  for (int32_t id : generated_) {
+    const auto u = static_cast<std::size_t>(id);
+    cand_[u].logit -= config_.presence_penalty + config_.frequency_penalty * static_cast<float>(counts_[u]);
+  }
 }
 
 void Sampler::accept(int32_t token) {
@@ -150,7 +175,7 @@ void Sampler::load_candidates(std::span<const float> logits) {
                 std::to_string(n_vocab_));
   n_cand_ = logits.size();
   for (std::size_t i = 0; i < n_cand_; ++i) cand_[i] = {static_cast<int32_t>(i), sanitize(logits[i]), 0.0f};
-  apply_penalty();
+  apply_bias_and_openai_penalties();
 }
 
 std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
@@ -190,11 +215,44 @@ std::span<const Candidate> Sampler::filter(std::span<const float> logits) {
   return {cand_.data(), n_cand_};
 }
 
-int32_t Sampler::sample(std::span<const float> logits) {
+int32_t Sampler::sample(std::span<const float> logits) { return sample(logits, 0, nullptr); }
+
+// log softmax(logit * inv_t) over the first n_cand_ candidates (in any order): the chosen
+// token's value and the n_top best. Tokens of probability 0 (logit -inf) are not listed.
+void Sampler::fill_logprobs(int32_t token, double inv_t, int n_top, SampleLogprobs* out) {
+  float max_l = -std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < n_cand_; ++i) max_l = std::max(max_l, cand_[i].logit);
+  const bool all_neg_inf = std::isinf(max_l) && max_l < 0;
+  double sum = 0;
+  for (std::size_t i = 0; i < n_cand_; ++i) {
+    sum += all_neg_inf ? 1.0 : std::exp((static_cast<double>(cand_[i].logit) - max_l) * inv_t);
+  }
+  const double log_sum = std::log(sum);
+  auto logprob = [&](const Candidate& c) {
+    return static_cast<float>(all_neg_inf ? -log_sum : (static_cast<double>(c.logit) - max_l) * inv_t - log_sum);
+  };
+  out->top.clear();
+  out->chosen = {token, 0.0f};
+  for (std::size_t i = 0; i < n_cand_; ++i) {
+    if (cand_[i].id == token) out->chosen.logprob = logprob(cand_[i]);
+  }
+  const std::size_t n = std::min(n_cand_, static_cast<std::size_t>(std::max(0, n_top)));
+  if (n == 0) return;
+  auto first = cand_.begin();
+  std::partial_sort(first, first + static_cast<std::ptrdiff_t>(n), first + static_cast<std::ptrdiff_t>(n_cand_), before);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float lp = logprob(cand_[i]);
+    if (std::isinf(lp)) break;  // sorted: the rest are impossible too
+    out->top.push_back({cand_[i].id, lp});
+  }
+}
+
+int32_t Sampler::sample(std::span<const float> logits, int n_top, SampleLogprobs* out) {
   int32_t token;
   if (config_.temperature == 0.0f) {
     load_candidates(logits);
     token = greedy();
+    if (out) fill_logprobs(token, 1.0, n_top, out);
   } else {
     filter(logits);
     // Temperature, then one draw over the survivors in their sorted order.
@@ -216,8 +274,10 @@ int32_t Sampler::sample(std::span<const float> logits) {
         break;
       }
     }
+    if (out) fill_logprobs(token, inv_t, n_top, out);
   }
   accept(token);
+  count_generated(token);
   return token;
 }
 

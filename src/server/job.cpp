@@ -2,11 +2,12 @@
 
 namespace tern::server {
 
-void Job::emit(const std::string& text) {
-  if (text.empty()) return;
+void Job::emit(const std::string& text, const SampleLogprobs* logprobs) {
+  if (text.empty() && !logprobs) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_ += text;
+    if (logprobs) pending_logprobs_.push_back(*logprobs);
   }
   cv_.notify_all();
 }
@@ -21,10 +22,19 @@ void Job::finish(GenResult result) {
 }
 
 bool Job::wait(std::string& text, std::chrono::milliseconds timeout) {
+  JobOutput out;
+  const bool done = wait(out, timeout);
+  text = std::move(out.text);
+  return done;
+}
+
+bool Job::wait(JobOutput& out, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, timeout, [&] { return done_ || !pending_.empty(); });
-  text = std::move(pending_);
+  cv_.wait_for(lock, timeout, [&] { return done_ || !pending_.empty() || !pending_logprobs_.empty(); });
+  out.text = std::move(pending_);
   pending_.clear();
+  out.logprobs = std::move(pending_logprobs_);
+  pending_logprobs_.clear();
   return done_;
 }
 

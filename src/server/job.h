@@ -20,6 +20,14 @@ struct GenRequest {
   int64_t max_tokens = 16;          // >= 1, already checked against the context
   std::vector<std::string> stop;    // generation ends before any of these texts
   bool ignore_eos = false;          // end-of-generation tokens do not end the reply
+  int logprobs = -1;                // >= 0: report each token's log-probability and this many alternatives
+};
+
+// What a handler takes from a job in one wait: the new text and, when the request asked
+// for log-probabilities, one entry per token sampled since the last wait.
+struct JobOutput {
+  std::string text;
+  std::vector<SampleLogprobs> logprobs;
 };
 
 struct GenResult {
@@ -37,13 +45,15 @@ class Job {
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
-  // Scheduler side.
-  void emit(const std::string& text);
+  // Scheduler side. `logprobs` (may be null) belongs to the token whose text this is.
+  void emit(const std::string& text, const SampleLogprobs* logprobs = nullptr);
   void finish(GenResult result);
 
   // Handler side: waits up to `timeout` for text or the end. Moves the new text into
   // `text` and returns true once the job is done (then result() is final).
   bool wait(std::string& text, std::chrono::milliseconds timeout);
+  // The same with the log-probabilities; `out` is replaced, not appended to.
+  bool wait(JobOutput& out, std::chrono::milliseconds timeout);
   GenResult result() const;
 
  private:
@@ -52,6 +62,7 @@ class Job {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;
+  std::vector<SampleLogprobs> pending_logprobs_;
   bool done_ = false;
   GenResult result_;
 };

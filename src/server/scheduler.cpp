@@ -27,6 +27,7 @@ struct Scheduler::Slot {
   std::optional<Sampler> sampler;
   std::optional<tok::StreamDecoder> decoder;
   std::optional<StopText> stop;
+  SampleLogprobs logprobs;                // the last sampled token's, when the request wants them
   int64_t prefilled = 0;                  // prompt tokens evaluated so far
   bool decoding = false;                  // prompt done; to_feed is evaluated next step
   int32_t to_feed = -1;                   // the last sampled token
@@ -262,14 +263,16 @@ void Scheduler::decode_pass() {
 
 void Scheduler::after_eval(Slot& slot, std::span<const float> logits) {
   const GenRequest& r = slot.job->request();
-  const int32_t next = slot.sampler->sample(logits);
+  // The end-of-generation token is not part of the reply, so it gets no log-probability entry.
+  const bool want_logprobs = r.logprobs >= 0;
+  const int32_t next = slot.sampler->sample(logits, std::max(0, r.logprobs), want_logprobs ? &slot.logprobs : nullptr);
   if (!r.ignore_eos && tok_.is_eog(next)) return release(slot, ended("stop"));
   ++slot.generated;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.tokens_out;
   }
-  slot.job->emit(slot.stop->push(slot.decoder->push(next)));
+  slot.job->emit(slot.stop->push(slot.decoder->push(next)), want_logprobs ? &slot.logprobs : nullptr);
   if (slot.stop->matched()) return release(slot, ended("stop"));
   if (slot.generated >= r.max_tokens || slot.session->n_past() >= slot.session->n_ctx()) {
     return release(slot, ended("length"));

@@ -12,6 +12,7 @@
 #include "server/http_server.h"
 #include "server/job.h"
 #include "server/metrics.h"
+#include "server/openai_format.h"
 #include "server/request_parse.h"
 #include "server/scheduler.h"
 #include "tern/chat_template.h"
@@ -25,11 +26,6 @@ using json = nlohmann::ordered_json;
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-json usage(const GenResult& r) {
-  return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens},
-          {"total_tokens", r.prompt_tokens + r.completion_tokens}};
 }
 
 // The log line's token counts and time to first token (never text).
@@ -99,9 +95,17 @@ struct Server::Impl {
       res.set_content(R"({"status":"ok"})", "application/json");
     }, Runs::kOnIoThread);
     http->route("GET", "/v1/models", [this](const HttpRequest&, HttpResponse& res) {
-      json m = {{"object", "list"},
-                {"data", json::array({{{"id", opt.model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "tern"}}})}};
-      res.set_content(m.dump(), "application/json");
+      res.set_content(models_list(opt.model_id).dump(), "application/json");
+    }, Runs::kOnIoThread);
+    // Requests accept any model name, but a lookup answers only for the name this server
+    // lists: a client asking whether a model exists gets the truth.
+    http->route("GET", "/v1/models/*", [this](const HttpRequest& req, HttpResponse& res) {
+      const std::string id = req.path.substr(std::string("/v1/models/").size());
+      if (id != opt.model_id) {
+        return send_error(res, 404, "The model '" + id + "' does not exist; this server serves '" + opt.model_id + "'",
+                          "model");
+      }
+      res.set_content(model_object(opt.model_id).dump(), "application/json");
     }, Runs::kOnIoThread);
     http->route("GET", "/metrics", [this](const HttpRequest&, HttpResponse& res) {
       res.set_content(metrics.render(*scheduler) + http->metrics_text(), "text/plain; version=0.0.4");
@@ -118,35 +122,38 @@ struct Server::Impl {
   // one reply chunk), run once per handler thread at start (HandlerPool): the tokenizer's
   // thread-local buffers and the allocator's first blocks for them exist before the first
   // real request, so serving does not grow the process.
+  ParseLimits limits() const {
+    ParseLimits l;
+    l.model_id = opt.model_id;
+    l.max_tokens_cap = opt.max_tokens_cap;
+    l.n_vocab = tok->n_vocab();
+    l.template_knows_tools = template_knows_tools(chat_template.source());
+    return l;
+  }
+
   void warm_up_handler() {
-    ParseLimits limits;
-    limits.model_id = opt.model_id;
-    limits.max_tokens_cap = opt.max_tokens_cap;
     ParsedRequest p = parse_request(
         R"({"messages":[{"role":"system","content":"You are a helpful assistant."},)"
         R"({"role":"user","content":"Warm up: tell me a short story about a ship at sea."}],"max_tokens":1})",
-        /*chat=*/true, limits);
+        /*chat=*/true, limits());
     {
       std::lock_guard<std::mutex> lock(template_mu);
       p.gen.prompt = chat::chat_prompt_ids(chat_template, *tok, p.messages);
     }
     const std::string text = tok->decode(p.gen.prompt, tok::Special::kSkip);
-    (void)chunk(true, "chatcmpl-0", 0, &text, nullptr).dump();
+    (void)ReplyFormat(true, "chatcmpl-0", 0, opt.model_id, -1, *tok).chunk(text, {}).dump();
   }
 
   void complete(const HttpRequest& req, HttpResponse& res, bool chat) {
     ParsedRequest p;
     try {
-      ParseLimits limits;
-      limits.model_id = opt.model_id;
-      limits.max_tokens_cap = opt.max_tokens_cap;
-      p = parse_request(req.body, chat, limits);
+      p = parse_request(req.body, chat, limits());
       const auto specials = opt.allow_special_in_content ? chat::MessageSpecials::kControl : chat::MessageSpecials::kText;
       if (chat) {
         std::lock_guard<std::mutex> lock(template_mu);
         p.gen.prompt = chat::chat_prompt_ids(chat_template, *tok, p.messages, true, specials);
       } else {
-        p.gen.prompt = chat::text_prompt_ids(*tok, p.prompt, specials);
+        p.gen.prompt = p.prompt_ids ? *p.prompt_ids : chat::text_prompt_ids(*tok, p.prompt, specials);
       }
       if (p.gen.prompt.empty()) throw HttpError(400, "the prompt is empty", chat ? "messages" : "prompt");
       const int64_t n_prompt = static_cast<int64_t>(p.gen.prompt.size());
@@ -173,90 +180,62 @@ struct Server::Impl {
                                       std::to_string(opt.max_queue) + ") is full; retry later");
     }
     const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id.fetch_add(1));
-    const int64_t created = unix_now();
     res.stats.response_id = id;
+    auto reply = std::make_shared<ReplyFormat>(chat, id, unix_now(), opt.model_id, job->request().logprobs, *tok);
     if (p.stream) {
-      stream(req, res, job, chat, id, created);
+      stream(req, res, job, reply, chat, p.include_usage);
     } else {
-      whole(req, res, job, chat, id, created);
+      whole(req, res, job, *reply);
     }
   }
 
   // The reply in one body. While waiting, the connection is polled: a client that hung up
   // cancels its job, which frees the slot and its KV cache on the scheduler's next pass.
-  void whole(const HttpRequest& req, HttpResponse& res, const std::shared_ptr<Job>& job, bool chat,
-             const std::string& id, int64_t created) {
-    std::string text, piece;
+  void whole(const HttpRequest& req, HttpResponse& res, const std::shared_ptr<Job>& job, ReplyFormat& reply) {
+    std::string text;
+    std::vector<SampleLogprobs> logprobs;
+    JobOutput piece;
+    auto take = [&] {
+      if (!piece.text.empty()) note_first_token(res.stats, req.received);
+      text += piece.text;
+      logprobs.insert(logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
+    };
     while (!job->wait(piece, std::chrono::milliseconds(50))) {
-      if (!piece.empty()) note_first_token(res.stats, req.received);
-      text += piece;
+      take();
       if (peer_hung_up(req.fd)) {
         job->cancel();
         res.status = 499;  // nobody reads it; names the case in the request log / metrics
         return;
       }
     }
-    if (!piece.empty()) note_first_token(res.stats, req.received);
-    text += piece;
+    take();
     const GenResult r = job->result();
     note_tokens(res.stats, r);
     if (r.finish_reason == "error") return send_error(res, 500, "generation failed: " + r.error);
-    json choice = {{"index", 0}};
-    if (chat) {
-      choice["message"] = {{"role", "assistant"}, {"content", text}};
-    } else {
-      choice["text"] = text;
-    }
-    choice["finish_reason"] = r.finish_reason;
-    json body = {{"id", id},
-                 {"object", chat ? "chat.completion" : "text_completion"},
-                 {"created", created},
-                 {"model", opt.model_id},
-                 {"choices", json::array({choice})},
-                 {"usage", usage(r)}};
-    res.set_content(body.dump(), "application/json");
-  }
-
-  json chunk(bool chat, const std::string& id, int64_t created, const std::string* text, const json& finish) const {
-    json choice = {{"index", 0}};
-    if (chat) {
-      choice["delta"] = text ? json{{"content", *text}} : json::object();
-    } else {
-      choice["text"] = text ? *text : std::string();
-    }
-    choice["finish_reason"] = finish;
-    return {{"id", id},
-            {"object", chat ? "chat.completion.chunk" : "text_completion"},
-            {"created", created},
-            {"model", opt.model_id},
-            {"choices", json::array({choice})}};
+    res.set_content(reply.whole(text, logprobs, r).dump(), "application/json");
   }
 
   // Server-sent events. The provider runs on this request's handler thread and only waits
   // on the job (with a timeout), so a slow client slows only itself; a failed write or a
   // closed socket cancels the job and frees its slot.
-  void stream(const HttpRequest& req, HttpResponse& res, std::shared_ptr<Job> job, bool chat, std::string id,
-              int64_t created) {
+  void stream(const HttpRequest& req, HttpResponse& res, std::shared_ptr<Job> job, std::shared_ptr<ReplyFormat> reply,
+              bool chat, bool include_usage) {
     res.set_header("Cache-Control", "no-cache");
     res.content_type = "text/event-stream";
     const auto received = req.received;
-    res.stream = [this, job, chat, id, created, received](StreamSink& sink) {
+    res.stream = [job, reply, chat, include_usage, received](StreamSink& sink) {
       auto send = [&](const json& j) {
         const std::string line = "data: " + j.dump() + "\n\n";
         return sink.write(line);
       };
-      if (chat) {
-        json first = chunk(chat, id, created, nullptr, nullptr);
-        first["choices"][0]["delta"] = {{"role", "assistant"}, {"content", ""}};
-        if (!send(first)) return job->cancel();
-      }
+      if (chat && !send(reply->first_chunk())) return job->cancel();
       for (;;) {
-        std::string piece;
+        JobOutput piece;
         const bool done = job->wait(piece, std::chrono::milliseconds(100));
         if (!sink.is_writable()) return job->cancel();
-        if (!piece.empty()) {
-          note_first_token(sink.stats(), received);
-          if (!send(chunk(chat, id, created, &piece, nullptr))) return job->cancel();
+        if (!piece.text.empty() || !piece.logprobs.empty()) {
+          if (!piece.text.empty()) note_first_token(sink.stats(), received);
+          if (!send(reply->chunk(piece.text, piece.logprobs))) return job->cancel();
         }
         if (!done) continue;
         const GenResult r = job->result();
@@ -264,9 +243,8 @@ struct Server::Impl {
         if (r.finish_reason == "error") {
           send(error_body("generation failed: " + r.error, "server_error"));
         } else {
-          json last = chunk(chat, id, created, nullptr, r.finish_reason);
-          last["usage"] = usage(r);
-          send(last);
+          send(reply->last_chunk(r));
+          if (include_usage) send(reply->usage_chunk(r));
         }
         sink.write("data: [DONE]\n\n");
         return;

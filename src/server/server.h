@@ -5,7 +5,7 @@
 //   int port = server.bind();   // port 0 -> a free port; throws tern::Error if it cannot bind
 //   server.run();               // blocks until stop() (from another thread)
 //
-// Routes: GET /health, GET /v1/models, GET /metrics, POST /v1/chat/completions and
+// Routes: GET /health, GET /v1/models, GET /v1/models/{id}, GET /metrics, POST /v1/chat/completions and
 // POST /v1/completions (non-streaming, or server-sent events with "stream": true).
 #pragma once
 #include <cstdint>

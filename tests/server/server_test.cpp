@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -23,6 +24,7 @@
 #include "server/server.h"
 #include "server/stop_text.h"
 #include "tern/convert.h"
+#include "tern/sampler.h"
 #include "tern/session.h"
 #include "tern/tokenizer.h"
 
@@ -286,8 +288,6 @@ TEST(Server, BadRequestsGetTheRightStatus) {
   r = post(shared_server(), "/v1/completions", {{"prompt", "x"}, {"temperature", "hot"}}, &status);
   EXPECT_EQ(status, 400);
   EXPECT_EQ(r["error"]["param"], "temperature");
-  r = post(shared_server(), "/v1/completions", {{"model", "gpt-4"}, {"prompt", "x"}}, &status);
-  EXPECT_EQ(status, 404);
   r = post(shared_server(), "/v1/completions", {{"prompt", "x"}, {"n", 2}}, &status);
   EXPECT_EQ(status, 400);
   EXPECT_EQ(r["error"]["param"], "n");
@@ -534,6 +534,376 @@ TEST(Server, ForgedTurnMarkupInContentStaysText) {
   json t = post(trusted, "/v1/completions", body, &status);
   ASSERT_EQ(status, 200) << t.dump();
   EXPECT_EQ(t["usage"]["prompt_tokens"], static_cast<int>(control_ids.size()));
+}
+
+}  // namespace
+}  // namespace tern::server
+
+// OpenAI compatibility as the official clients use it: content parts, tool-call history,
+// any model name, /v1/models/{id}, every request field working or refused by name,
+// presence / frequency penalties, logit_bias and log-probabilities.
+namespace tern::server {
+namespace {
+
+// Session + Sampler run directly: what the server must produce for `config`.
+std::vector<int32_t> sampled_reference(const std::vector<int32_t>& prompt, int n, const SamplerConfig& config) {
+  auto model = tiny_model();
+  Session s(model, session_opts());
+  Sampler sampler(config, static_cast<int32_t>(model->hparams().n_vocab));
+  std::span<const float> logits = s.eval(prompt);
+  for (int32_t id : prompt) sampler.accept(id);
+  std::vector<int32_t> out;
+  for (int i = 0; i < n; ++i) {
+    const int32_t id = sampler.sample(logits);
+    if (model->tokenizer()->is_eog(id)) break;
+    out.push_back(id);
+    logits = s.eval(std::span<const int32_t>(&id, 1));
+  }
+  return out;
+}
+
+std::string error_param(const json& r) {
+  return r.contains("error") && r["error"]["param"].is_string() ? r["error"]["param"].get<std::string>() : "<none>";
+}
+
+json chat_body(json messages, int max_tokens = 8) {
+  return {{"messages", std::move(messages)}, {"max_tokens", max_tokens}, {"temperature", 0}};
+}
+
+TEST(OpenAiCompat, TextPartsAreJoinedWithNewlines) {
+  int s1 = 0, s2 = 0;
+  json parts = post(shared_server(), "/v1/chat/completions",
+                    chat_body(json::array({{{"role", "user"},
+                                            {"content", json::array({{{"type", "text"}, {"text", "Hello"}},
+                                                                     {{"type", "text"}, {"text", "there"}}})}}})),
+                    &s1);
+  json joined = post(shared_server(), "/v1/chat/completions",
+                     chat_body(json::array({{{"role", "user"}, {"content", "Hello\nthere"}}})), &s2);
+  ASSERT_EQ(s1, 200) << parts.dump();
+  ASSERT_EQ(s2, 200);
+  EXPECT_EQ(parts["usage"]["prompt_tokens"], joined["usage"]["prompt_tokens"]);
+  EXPECT_EQ(parts["choices"][0]["message"]["content"], joined["choices"][0]["message"]["content"]);
+  json image = post(shared_server(), "/v1/chat/completions",
+                    chat_body(json::array({{{"role", "user"},
+                                            {"content", json::array({{{"type", "text"}, {"text", "What is this?"}},
+                                                                     {{"type", "image_url"},
+                                                                      {"image_url", {{"url", "data:image/png;base64,AA=="}}}}})}}})),
+                    &s1);
+  EXPECT_EQ(s1, 400);
+  EXPECT_EQ(error_param(image), "messages[0].content[1].type") << image.dump();
+  EXPECT_NE(image["error"]["message"].get<std::string>().find("image_url"), std::string::npos);
+}
+
+TEST(OpenAiCompat, InvalidRoleIsRefusedByName) {
+  int status = 0;
+  json r = post(shared_server(), "/v1/chat/completions",
+                chat_body(json::array({{{"role", "user"}, {"content", "hi"}}, {{"role", "wizard"}, {"content", "x"}}})), &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(error_param(r), "messages[1].role");
+  r = post(shared_server(), "/v1/chat/completions",
+           chat_body(json::array({{{"role", "user"}, {"content", "hi"}, {"colour", "red"}}})), &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(error_param(r), "messages[0].colour");
+  // developer is OpenAI's newer name for system: rendered as system.
+  json dev = post(shared_server(), "/v1/chat/completions",
+                  chat_body(json::array({{{"role", "developer"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "hi"}}})), &status);
+  ASSERT_EQ(status, 200) << dev.dump();
+  json sys = post(shared_server(), "/v1/chat/completions",
+                  chat_body(json::array({{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "hi"}}})), &status);
+  EXPECT_EQ(dev["usage"]["prompt_tokens"], sys["usage"]["prompt_tokens"]);
+  EXPECT_EQ(dev["choices"][0]["message"]["content"], sys["choices"][0]["message"]["content"]);
+}
+
+json tool_history() {
+  return json::array(
+      {{{"role", "user"}, {"content", "Weather in Oslo?"}},
+       {{"role", "assistant"},
+        {"content", nullptr},
+        {"tool_calls", json::array({{{"id", "call_1"}, {"type", "function"},
+                                     {"function", {{"name", "get_weather"}, {"arguments", "{\"city\":\"Oslo\"}"}}}}})}},
+       {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "sunny, 21 C"}}});
+}
+
+TEST(OpenAiCompat, ToolHistoryIsRefusedByATemplateWithoutTools) {
+  int status = 0;
+  json r = post(shared_server(), "/v1/chat/completions", chat_body(tool_history()), &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(error_param(r), "messages[1].tool_calls") << r.dump();
+  json only_tool = tool_history();
+  only_tool.erase(1);
+  r = post(shared_server(), "/v1/chat/completions", chat_body(only_tool), &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(error_param(r), "messages[1].role") << r.dump();
+}
+
+TEST(OpenAiCompat, ToolHistoryIsRenderedByATemplateWithTools) {
+  const std::string source =
+      "{% for m in messages %}{% if m.tool_calls %}{% for c in m.tool_calls %}<call {{ c.function.name }} "
+      "{{ c.function.arguments }}>{% endfor %}{% elif m.role == 'tool' %}<result {{ m.tool_call_id }}: {{ m.content }}>"
+      "{% else %}{{ m.role }}: {{ m.content }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}";
+  ServerOptions o;
+  o.chat_template = source;
+  RunningServer srv(o);
+  int status = 0;
+  json r = post(srv, "/v1/chat/completions", chat_body(tool_history(), 4), &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  const std::string rendered =
+      "user: Weather in Oslo?\n<call get_weather {\"city\":\"Oslo\"}><result call_1: sunny, 21 C>assistant:";
+  const auto ids = chat::text_prompt_ids(*tiny_model()->tokenizer(), rendered);
+  EXPECT_EQ(r["usage"]["prompt_tokens"], static_cast<int>(ids.size())) << "the tool call or its result was not rendered";
+}
+
+TEST(OpenAiCompat, AnyModelNameAndModelLookup) {
+  int status = 0;
+  json r = post(shared_server(), "/v1/completions", {{"model", "gpt-4o-mini"}, {"prompt", "x"}, {"max_tokens", 1}}, &status);
+  EXPECT_EQ(status, 200) << r.dump();
+  EXPECT_EQ(r["model"], "tiny");
+  r = post(shared_server(), "/v1/completions", {{"model", 5}, {"prompt", "x"}}, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(error_param(r), "model");
+  auto c = shared_server().client();
+  auto one = c.Get("/v1/models/tiny");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  const json m = json::parse(one->body);
+  EXPECT_EQ(m["id"], "tiny");
+  EXPECT_EQ(m["object"], "model");
+  auto other = c.Get("/v1/models/gpt-4o");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
+  EXPECT_EQ(error_param(json::parse(other->body)), "model");
+}
+
+TEST(OpenAiCompat, EveryUnsupportedFieldIsRefusedByName) {
+  const json msgs = json::array({{{"role", "user"}, {"content", "hi"}}});
+  struct Case {
+    bool chat;
+    const char* field;
+    json value;
+  };
+  const std::vector<Case> cases = {
+      {true, "tools", json::array({{{"type", "function"}, {"function", {{"name", "f"}}}}})},
+      {true, "tool_choice", "auto"},
+      {true, "parallel_tool_calls", true},
+      {true, "functions", json::array({{{"name", "f"}}})},
+      {true, "function_call", "auto"},
+      {true, "response_format", {{"type", "json_object"}}},
+      {true, "response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x"}}}}},
+      {true, "audio", {{"voice", "alloy"}, {"format", "wav"}}},
+      {true, "modalities", json::array({"text", "audio"})},
+      {true, "store", true},
+      {true, "prediction", {{"type", "content"}, {"content", "x"}}},
+      {true, "reasoning_effort", "low"},
+      {true, "web_search_options", json::object()},
+      {true, "service_tier", "flex"},
+      {true, "n", 2},
+      {true, "top_logprobs", 3},  // without logprobs: true
+      {true, "logprobs", 1},      // chat's is a boolean
+      {true, "presence_penalty", 2.5},
+      {true, "frequency_penalty", -3},
+      {true, "logit_bias", {{"abc", 1}}},
+      {true, "logit_bias", {{"999999", 1}}},
+      {true, "logit_bias", {{"5", 101}}},
+      {true, "stream_options", {{"include_usage", true}}},  // without stream
+      {true, "best_of", 1},  // a completions field
+      {true, "frobnicate", 1},
+      {false, "best_of", 2},
+      {false, "echo", true},
+      {false, "suffix", "tail"},
+      {false, "logprobs", 6},
+      {false, "top_logprobs", 2},  // a chat field
+      {false, "user", 5},
+  };
+  for (const Case& k : cases) {
+    json body = k.chat ? json{{"messages", msgs}} : json{{"prompt", "hi"}};
+    body["max_tokens"] = 1;
+    body[k.field] = k.value;
+    int status = 0;
+    json r = post(shared_server(), k.chat ? "/v1/chat/completions" : "/v1/completions", body, &status);
+    EXPECT_EQ(status, 400) << k.field << " = " << k.value.dump();
+    EXPECT_EQ(error_param(r), k.field) << k.field << " = " << k.value.dump() << ": " << r.dump();
+  }
+}
+
+TEST(OpenAiCompat, NeutralValuesOfUnsupportedFieldsAreAccepted) {
+  json body = {{"messages", json::array({{{"role", "user"}, {"content", "hi"}}})},
+               {"max_completion_tokens", 2}, {"tools", json::array()}, {"tool_choice", "none"},
+               {"response_format", {{"type", "text"}}}, {"store", false}, {"n", 1}, {"user", "u-1"},
+               {"metadata", {{"k", "v"}}}, {"service_tier", "auto"}, {"modalities", json::array({"text"})},
+               {"seed", 3}, {"stop", nullptr}, {"top_p", 0.9}, {"temperature", 0.5}, {"logprobs", false},
+               {"prompt_cache_key", "k"}, {"safety_identifier", "s"}};
+  int status = 0;
+  json r = post(shared_server(), "/v1/chat/completions", body, &status);
+  EXPECT_EQ(status, 200) << r.dump();
+  EXPECT_TRUE(r["choices"][0]["logprobs"].is_null());
+  r = post(shared_server(), "/v1/completions",
+           {{"prompt", "hi"}, {"max_tokens", 2}, {"best_of", 1}, {"echo", false}, {"suffix", ""}, {"user", "u"}}, &status);
+  EXPECT_EQ(status, 200) << r.dump();
+}
+
+TEST(OpenAiCompat, PresenceAndFrequencyPenaltiesMatchTheSampler) {
+  const auto ids = chat::text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
+  SamplerConfig c;  // greedy: top-k, top-p and min-p never change an argmax
+  c.temperature = 0.0f;
+  c.presence_penalty = 0.7f;
+  c.frequency_penalty = 1.3f;
+  const std::vector<int32_t> ref = sampled_reference(ids, 24, c);
+  c.presence_penalty = c.frequency_penalty = 0.0f;
+  const std::vector<int32_t> plain = sampled_reference(ids, 24, c);
+  ASSERT_NE(ref, plain) << "the penalties change nothing on this prompt: the test would prove nothing";
+  int status = 0;
+  json r = post(shared_server(), "/v1/completions",
+                {{"prompt", kPrompt}, {"max_tokens", 24}, {"temperature", 0}, {"presence_penalty", 0.7},
+                 {"frequency_penalty", 1.3}}, &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  EXPECT_EQ(r["choices"][0]["text"], tiny_model()->tokenizer()->decode(ref, tok::Special::kSkip));
+}
+
+TEST(OpenAiCompat, LogitBiasBansTheGreedyToken) {
+  const auto ids = chat::text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
+  SamplerConfig c;
+  c.temperature = 0.0f;
+  const std::vector<int32_t> greedy = sampled_reference(ids, 1, c);
+  ASSERT_EQ(greedy.size(), 1u);
+  c.logit_bias = {{greedy[0], -100.0f}};
+  const std::vector<int32_t> banned = sampled_reference(ids, 1, c);
+  ASSERT_EQ(banned.size(), 1u);
+  ASSERT_NE(banned[0], greedy[0]);
+  int status = 0;
+  json r = post(shared_server(), "/v1/completions",
+                {{"prompt", kPrompt}, {"max_tokens", 1}, {"temperature", 0},
+                 {"logit_bias", {{std::to_string(greedy[0]), -100}}}}, &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  EXPECT_EQ(r["choices"][0]["text"], tiny_model()->tokenizer()->decode(banned, tok::Special::kSkip));
+}
+
+// log softmax of the model's logits after `prompt`: the greedy reply's first token.
+std::vector<double> first_step_logprobs(const std::vector<int32_t>& prompt) {
+  Session s(tiny_model(), session_opts());
+  const std::span<const float> logits = s.eval(prompt);
+  double m = logits[0];
+  for (float v : logits) m = std::max(m, static_cast<double>(v));
+  double sum = 0;
+  for (float v : logits) sum += std::exp(v - m);
+  std::vector<double> out;
+  for (float v : logits) out.push_back(v - m - std::log(sum));
+  return out;
+}
+
+TEST(OpenAiCompat, ChatLogprobsAreTheModelsAtTemperatureZero) {
+  const json messages = json::array({{{"role", "user"}, {"content", "Hello there"}}});
+  json body = chat_body(messages, 12);
+  body["logprobs"] = true;
+  body["top_logprobs"] = 3;
+  int status = 0;
+  json r = post(shared_server(), "/v1/chat/completions", body, &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  const json& content = r["choices"][0]["logprobs"]["content"];
+  ASSERT_TRUE(content.is_array()) << r.dump();
+  ASSERT_EQ(content.size(), r["usage"]["completion_tokens"].get<size_t>());
+  ASSERT_GT(content.size(), 0u);
+  std::string joined;  // the tokens' exact bytes (a token may hold part of a character)
+  for (const json& e : content) {
+    for (int b : e["bytes"]) joined += static_cast<char>(b);
+    ASSERT_EQ(e["top_logprobs"].size(), 3u);
+    EXPECT_EQ(e["top_logprobs"][0]["token"], e["token"]) << "greedy: the chosen token is the most likely";
+    EXPECT_FLOAT_EQ(e["top_logprobs"][0]["logprob"].get<float>(), e["logprob"].get<float>());
+    EXPECT_GE(e["top_logprobs"][0]["logprob"].get<float>(), e["top_logprobs"][1]["logprob"].get<float>());
+    EXPECT_LE(e["logprob"].get<float>(), 0.0f);
+  }
+  const std::string reply = r["choices"][0]["message"]["content"];
+  if (reply.find("\xEF\xBF\xBD") == std::string::npos) {  // else invalid bytes were repaired in the text
+    EXPECT_EQ(joined, reply);
+  }
+  // The first token's value against the model's own log-softmax.
+  const auto ids = chat::chat_prompt_ids(ChatTemplate::from_model(std::nullopt), *tiny_model()->tokenizer(),
+                                         nlohmann::ordered_json::parse(messages.dump()));
+  const std::vector<double> ref = first_step_logprobs(ids);
+  const double best = *std::max_element(ref.begin(), ref.end());  // greedy: the first token is the argmax
+  EXPECT_NEAR(content[0]["logprob"].get<double>(), best, 1e-4);
+
+  // Streamed: the same entries, spread over the chunks.
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  auto c = shared_server().client();
+  auto s = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->status, 200);
+  json streamed = json::array();
+  bool usage_chunk = false;
+  for (size_t pos = 0; (pos = s->body.find("data: ", pos)) != std::string::npos;) {
+    const size_t end = s->body.find("\n\n", pos);
+    const std::string data = s->body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data == "[DONE]") break;
+    json j = json::parse(data);
+    ASSERT_TRUE(j.contains("choices")) << data;
+    if (j["choices"].empty()) {
+      usage_chunk = true;
+      EXPECT_EQ(j["usage"]["completion_tokens"], r["usage"]["completion_tokens"]);
+      continue;
+    }
+    const json& lp = j["choices"][0]["logprobs"];
+    if (lp.is_object())
+      for (const json& e : lp["content"]) streamed.push_back(e);
+  }
+  EXPECT_TRUE(usage_chunk) << "stream_options.include_usage: no chunk with empty choices and the usage";
+  EXPECT_EQ(streamed, content);
+}
+
+TEST(OpenAiCompat, SampledLogprobsAreOfTheTruncatedTemperedDistribution) {
+  int status = 0;
+  json r = post(shared_server(), "/v1/chat/completions",
+                {{"messages", json::array({{{"role", "user"}, {"content", "Tell me"}}})}, {"max_tokens", 6},
+                 {"temperature", 0.7}, {"top_k", 4}, {"seed", 5}, {"logprobs", true}, {"top_logprobs", 20}},
+                &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  for (const json& e : r["choices"][0]["logprobs"]["content"]) {
+    EXPECT_LE(e["top_logprobs"].size(), 4u) << "only top_k survivors can be drawn";
+    double mass = 0;
+    bool chosen_listed = false;
+    for (const json& t : e["top_logprobs"]) {
+      mass += std::exp(t["logprob"].get<double>());
+      chosen_listed |= t["token"] == e["token"];
+    }
+    EXPECT_NEAR(mass, 1.0, 1e-3) << "the survivors carry all the probability";
+    EXPECT_TRUE(chosen_listed);
+  }
+}
+
+TEST(OpenAiCompat, CompletionLogprobsShapeAndTokenIdPrompt) {
+  int status = 0;
+  json r = post(shared_server(), "/v1/completions",
+                {{"prompt", kPrompt}, {"max_tokens", 10}, {"temperature", 0}, {"logprobs", 2}}, &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  const json& lp = r["choices"][0]["logprobs"];
+  const size_t n = r["usage"]["completion_tokens"];
+  ASSERT_EQ(lp["tokens"].size(), n);
+  ASSERT_EQ(lp["token_logprobs"].size(), n);
+  ASSERT_EQ(lp["top_logprobs"].size(), n);
+  ASSERT_EQ(lp["text_offset"].size(), n);
+  std::string joined;
+  int64_t code_points = 0;
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(lp["text_offset"][i], code_points);
+    const std::string t = lp["tokens"][i];
+    joined += t;
+    for (unsigned char ch : t) code_points += (ch & 0xC0) != 0x80;
+    EXPECT_LE(lp["top_logprobs"][i].size(), 3u);  // the chosen token and the 2 best (here the same one)
+    EXPECT_TRUE(lp["top_logprobs"][i].contains(lp["tokens"][i].get<std::string>()));
+  }
+  if (joined.find("\xEF\xBF\xBD") == std::string::npos) {  // no token holds part of a character
+    EXPECT_EQ(joined, r["choices"][0]["text"]);
+  }
+  // The same prompt as token ids gives the same reply.
+  const auto ids = chat::text_prompt_ids(*tiny_model()->tokenizer(), kPrompt);
+  json as_ids = post(shared_server(), "/v1/completions",
+                     {{"prompt", json(ids)}, {"max_tokens", 10}, {"temperature", 0}}, &status);
+  ASSERT_EQ(status, 200) << as_ids.dump();
+  EXPECT_EQ(as_ids["choices"][0]["text"], r["choices"][0]["text"]);
+  json bad = post(shared_server(), "/v1/completions", {{"prompt", json::array({1, 2, 1000000})}}, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(error_param(bad), "prompt");
 }
 
 }  // namespace
