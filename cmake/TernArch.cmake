@@ -3,6 +3,7 @@
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(TERN_ARCH_X86 ON)
   set(TERN_AVX2_FLAGS -mavx2 -mfma -mf16c -mbmi2)
+  set(TERN_AVXVNNI_FLAGS ${TERN_AVX2_FLAGS} -mavxvnni)  # VEX-encoded vpdpbusd (GCC >= 11, clang >= 12)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   set(TERN_ARCH_ARM ON)
   set(TERN_NEON_FLAGS -march=armv8-a)

@@ -9,8 +9,12 @@ set_source_files_properties(${TERN_KERNELS_SCALAR} PROPERTIES COMPILE_OPTIONS
   "$<IF:$<CXX_COMPILER_ID:Clang>,-fno-vectorize;-fno-slp-vectorize,-fno-tree-vectorize;-fno-tree-slp-vectorize>")
 if(TERN_ARCH_X86)
   file(GLOB TERN_KERNELS_AVX2 CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/x86/*.cpp)
+  list(FILTER TERN_KERNELS_AVX2 EXCLUDE REGEX "/avx_vnni\\.cpp$")
   set_source_files_properties(${TERN_KERNELS_AVX2} PROPERTIES COMPILE_OPTIONS "${TERN_AVX2_FLAGS}")
-  list(APPEND TERN_KERNELS_SRC ${TERN_KERNELS_AVX2})
+  # The AVX-VNNI kernel alone may use the VEX vpdpbusd (the AVX-512 one carries target attributes).
+  set(TERN_KERNELS_AVXVNNI ${CMAKE_CURRENT_LIST_DIR}/x86/avx_vnni.cpp)
+  set_source_files_properties(${TERN_KERNELS_AVXVNNI} PROPERTIES COMPILE_OPTIONS "${TERN_AVXVNNI_FLAGS}")
+  list(APPEND TERN_KERNELS_SRC ${TERN_KERNELS_AVX2} ${TERN_KERNELS_AVXVNNI})
 elseif(TERN_ARCH_ARM)
   file(GLOB TERN_KERNELS_NEON CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/arm/neon_*.cpp)
   list(FILTER TERN_KERNELS_NEON EXCLUDE REGEX "dotprod")

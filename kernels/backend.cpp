@@ -26,6 +26,7 @@ bool cpu_runs_avx512_vnni() {
   const CpuFeatures& f = cpu_features();
   return f.avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
 }
+bool cpu_runs_avx2_avxvnni() { return cpu_features().avx2 && cpu_features().avxvnni; }
 bool cpu_runs_neon() { return cpu_features().neon; }
 bool cpu_runs_dotprod() { return cpu_features().dotprod; }
 

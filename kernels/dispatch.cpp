@@ -41,7 +41,7 @@ const std::vector<const Kernel*>& all_kernels() {
   static const std::vector<const Kernel*> kernels = [] {
     std::vector<const Kernel*> v = {
 #if defined(TERN_ARCH_X86)
-        &kAvx512VnniKernel, &kAvx2MadKernel, &kAvx2LutKernel,
+        &kAvx512VnniKernel, &kAvxVnniKernel, &kAvx2MadKernel, &kAvx2LutKernel,
 #endif
 #if defined(TERN_ARCH_ARM)
         &kNeonDotprodKernel, &kNeonMadKernel, &kNeonLutKernel,

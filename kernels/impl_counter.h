@@ -33,6 +33,7 @@ struct ImplCounter {
   X(ternary_avx2_mad, "ternary", "avx2-mad", true)                             \
   X(ternary_avx2_lut, "ternary", "avx2-lut", true)                             \
   X(ternary_avx512_vnni, "ternary", "avx512-vnni", true)                       \
+  X(ternary_avx_vnni, "ternary", "avx-vnni", true)                             \
   X(ternary_neon_mad, "ternary", "neon-mad", true)                             \
   X(ternary_neon_dotprod, "ternary", "neon-dotprod", true)                     \
   X(ternary_neon_lut, "ternary", "neon-lut", true)                             \

@@ -103,6 +103,7 @@ TEST_P(KernelMatmul, RowSubRangesWriteOnlyTheirRows) {
 
 TEST_P(KernelMatmul, ExtremeValues) {
   // Long rows push the int16 accumulators of the SIMD kernels to their widening limits.
+  // Token counts: 1 (GEMV), 3 (the VNNI kernels' small-batch path), 9 (their GEMM path).
   const int64_t rows = 19, k = 8192 + 64;
   const int8_t weights[] = {-1, 0, 1};
   const int8_t acts[] = {-128, 127, 0};
@@ -110,7 +111,7 @@ TEST_P(KernelMatmul, ExtremeValues) {
     const std::vector<int8_t> t(static_cast<size_t>(rows * k), wv);
     const auto packed = pack_t2(t.data(), rows, k);
     for (int8_t av : acts) {
-      for (int64_t n : {1, 3}) {
+      for (int64_t n : {1, 3, 9}) {
         std::vector<int8_t> q(static_cast<size_t>(n * t2_padded_k(k)), 0);
         for (int64_t tok = 0; tok < n; ++tok) std::fill_n(q.begin() + tok * t2_padded_k(k), k, av);
         const auto got = run(*kernel_, packed, rows, k, q, n, 0, rows);
@@ -136,6 +137,17 @@ TEST_P(KernelMatmul, MixedExtremesAlternatingSigns) {
       if (r < 4) t[static_cast<size_t>(r * k + i)] = (i % 2) ? int8_t{1} : int8_t{-1};
   const auto packed = pack_t2(t.data(), rows, k);
   EXPECT_EQ(run(*kernel_, packed, rows, k, q, 2, 0, rows), naive_matmul(t, rows, k, q, 2, k));
+}
+
+TEST_P(KernelMatmul, LongRowsSplitTheTokensIntoTiles) {
+  // The VNNI GEMMs keep a tile of tokens whose activations fit their L2 budget; rows this
+  // long leave a tile of a few tokens, so 13 tokens cross tile boundaries (a partial last one).
+  std::mt19937 rng(2024);
+  const int64_t rows = 9, k = 65536 + 100, n = 13;
+  const auto t = random_ternary(rows, k, rng);
+  const auto packed = pack_t2(t.data(), rows, k);
+  const auto q = random_acts(n, k, t2_padded_k(k), rng);
+  EXPECT_EQ(run(*kernel_, packed, rows, k, q, n, 0, rows), naive_matmul(t, rows, k, q, n, t2_padded_k(k)));
 }
 
 TEST_P(KernelMatmul, ThreadPoolOneToFourThreads) {
