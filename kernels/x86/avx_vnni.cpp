@@ -148,7 +148,7 @@ void gemm(UnpackFn unpack, const TernaryMatrix& w, const PreparedActs& acts, int
 }
 
 // ---- small batches: TERN_T2 decoded in registers (N = 2..kDirectMaxTokens) ---------------
-// Slice J of the 4 rows' group bytes at `off` (elements 32J..32J+31 of the group, bits
+// Slice J of one row's group bytes at `off` (elements 32J..32J+31 of the group, bits
 // 2J+1:2J) as codes.
 template <int J>
 inline __m256i slice_codes(const uint8_t* row, int64_t off) {
@@ -168,7 +168,9 @@ __attribute__((noinline)) void quad_pass(const uint8_t* const* rows, const uint8
     const __m256i c0 = slice_codes<J>(w0, off), c1 = slice_codes<J>(w1, off);
     const __m256i c2 = slice_codes<J>(w2, off), c3 = slice_codes<J>(w3, off);
     a0 = dot(a0, c0, qj), a1 = dot(a1, c1, qj), a2 = dot(a2, c2, qj), a3 = dot(a3, c3, qj);
-    if constexpr (NT == 2) b0 = dot(b0, c0, qj + kp), b1 = dot(b1, c1, qj + kp), b2 = dot(b2, c2, qj + kp), b3 = dot(b3, c3, qj + kp);
+    if constexpr (NT == 2) {
+      b0 = dot(b0, c0, qj + kp), b1 = dot(b1, c1, qj + kp), b2 = dot(b2, c2, qj + kp), b3 = dot(b3, c3, qj + kp);
+    }
   };
   for (int64_t g = 0; g < groups; ++g) {
     // As avx2-mad's GEMV: DRAM-resident rows are short streams the hardware prefetcher
