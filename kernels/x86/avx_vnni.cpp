@@ -49,7 +49,7 @@ constexpr int64_t kActTileBytes = 512 * 1024;
 // Up to this many tokens the weights are decoded in registers (quad_pass) instead of
 // unpacked to a buffer: unpacking a 4-row block costs about as many vector ops as a few
 // tokens' products.
-constexpr int64_t kDirectMaxTokens = 4;
+constexpr int64_t kDirectMaxTokens = 8;
 
 using UnpackFn = void (*)(const TernaryMatrix&, int64_t, int64_t, int64_t, uint8_t*);
 using avx2_gemm::hsum4;
