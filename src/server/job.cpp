@@ -21,13 +21,6 @@ void Job::finish(GenResult result) {
   cv_.notify_all();
 }
 
-bool Job::wait(std::string& text, std::chrono::milliseconds timeout) {
-  JobOutput out;
-  const bool done = wait(out, timeout);
-  text = std::move(out.text);
-  return done;
-}
-
 bool Job::wait(JobOutput& out, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, timeout, [&] { return done_ || !pending_.empty() || !pending_logprobs_.empty(); });

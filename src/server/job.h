@@ -49,10 +49,9 @@ class Job {
   void emit(const std::string& text, const SampleLogprobs* logprobs = nullptr);
   void finish(GenResult result);
 
-  // Handler side: waits up to `timeout` for text or the end. Moves the new text into
-  // `text` and returns true once the job is done (then result() is final).
-  bool wait(std::string& text, std::chrono::milliseconds timeout);
-  // The same with the log-probabilities; `out` is replaced, not appended to.
+  // Handler side: waits up to `timeout` for text, log-probabilities or the end. Replaces
+  // `out` with what came since the last wait and returns true once the job is done (then
+  // result() is final).
   bool wait(JobOutput& out, std::chrono::milliseconds timeout);
   GenResult result() const;
 

@@ -31,6 +31,7 @@ class ReplyFormat {
   // The non-streaming body.
   ojson whole(const std::string& text, const std::vector<SampleLogprobs>& logprobs, const GenResult& result);
 
+  bool chat() const { return chat_; }
   // Streaming: chat's first chunk (the assistant role, empty content).
   ojson first_chunk() const;
   // New text and its tokens' log-probabilities (either may be empty).

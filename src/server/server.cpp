@@ -183,7 +183,7 @@ struct Server::Impl {
     res.stats.response_id = id;
     auto reply = std::make_shared<ReplyFormat>(chat, id, unix_now(), opt.model_id, job->request().logprobs, *tok);
     if (p.stream) {
-      stream(req, res, job, reply, chat, p.include_usage);
+      stream(req, res, job, reply, p.include_usage);
     } else {
       whole(req, res, job, *reply);
     }
@@ -219,16 +219,16 @@ struct Server::Impl {
   // on the job (with a timeout), so a slow client slows only itself; a failed write or a
   // closed socket cancels the job and frees its slot.
   void stream(const HttpRequest& req, HttpResponse& res, std::shared_ptr<Job> job, std::shared_ptr<ReplyFormat> reply,
-              bool chat, bool include_usage) {
+              bool include_usage) {
     res.set_header("Cache-Control", "no-cache");
     res.content_type = "text/event-stream";
     const auto received = req.received;
-    res.stream = [job, reply, chat, include_usage, received](StreamSink& sink) {
+    res.stream = [job, reply, include_usage, received](StreamSink& sink) {
       auto send = [&](const json& j) {
         const std::string line = "data: " + j.dump() + "\n\n";
         return sink.write(line);
       };
-      if (chat && !send(reply->first_chunk())) return job->cancel();
+      if (reply->chat() && !send(reply->first_chunk())) return job->cancel();
       for (;;) {
         JobOutput piece;
         const bool done = job->wait(piece, std::chrono::milliseconds(100));
