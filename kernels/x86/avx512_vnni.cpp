@@ -14,8 +14,7 @@
 // of magnitude <= 2 * 128 per step; over kp elements a lane holds at most kp/16 * 4 * 256 =
 // 64 * kp in magnitude, and the 16 lanes' total 256 * kp: below 2^31 for kp < 8 M.
 //
-// GEMV (one token: memory-bound decode) stays avx2-mad's (and avx2-mad's T1 GEMV): the
-// multiply is not the bound there.
+// GEMV (one token: decode): avx512_gemv.cpp, zmm vpdpbusd on two groups per load.
 //
 // The file is compiled with the AVX2 flags like every x86 kernel; the AVX-512 functions
 // carry their own target attribute and run only after cpu_runs_avx512_vnni() (backend.cpp) saw the
@@ -28,11 +27,12 @@
 #include <memory>
 
 #include "kernels/kernel_impls.h"
-
-#define TERN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#include "kernels/x86/avx512_util.h"
 
 namespace tern::kernels {
 namespace {
+
+using avx512::hsum4;
 
 constexpr int kRows = 4;            // rows per unpacked block (the avx2 unpack step's block)
 constexpr int kTokens = 6;          // tokens per micro-kernel pass: 4 x 6 = 24 zmm accumulators
@@ -43,25 +43,9 @@ constexpr int64_t kActTileBytes = 768 * 1024;
 
 using UnpackFn = void (*)(const TernaryMatrix&, int64_t, int64_t, int64_t, uint8_t*);
 
-// The 16 int32 lanes of v added pairwise into 8. (Masked extracts: GCC 12's plain
-// _mm512_extracti64x4_epi64 and _mm512_castsi512_si256 trip -Wuninitialized on their
-// internal undefined vector.)
-TERN_AVX512 inline __m256i fold(__m512i v) {
-  const __m256i lo = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, v, 0);
-  const __m256i hi = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, v, 1);
-  return _mm256_add_epi32(lo, hi);
-}
-
 // Sum of the 8 int32 lanes of each of 4 vectors -> {sum a, sum b, sum c, sum d}.
 TERN_AVX512 inline __m128i avx2_gemm_hsum4(__m256i a, __m256i b, __m256i c, __m256i d) {
   const __m256i ab = _mm256_hadd_epi32(a, b), cd = _mm256_hadd_epi32(c, d);
-  const __m256i abcd = _mm256_hadd_epi32(ab, cd);
-  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
-}
-
-// Sum of the 16 int32 lanes of each of 4 vectors -> {sum a, sum b, sum c, sum d}.
-TERN_AVX512 inline __m128i hsum4(__m512i a, __m512i b, __m512i c, __m512i d) {
-  const __m256i ab = _mm256_hadd_epi32(fold(a), fold(b)), cd = _mm256_hadd_epi32(fold(c), fold(d));
   const __m256i abcd = _mm256_hadd_epi32(ab, cd);
   return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
 }
@@ -235,7 +219,7 @@ void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
   counters::ternary_avx512_vnni.bump();
   if (acts.n_tokens == 1) {
-    kAvx2MadKernel.matmul(w, acts, y, ldy, r0, r1);
+    avx512_gemv_t2(w, acts.q, acts.sums[0], y, r0, r1);
   } else if (acts.n_tokens <= kDirectMaxTokens) {
     gemm_direct_t2(w, acts, y, ldy, r0, r1);
   } else {
@@ -246,7 +230,7 @@ void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_
 void matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
   counters::ternary_avx512_vnni.bump();
   if (acts.n_tokens == 1) {
-    avx2_matmul_t1(w, acts, y, ldy, r0, r1);
+    avx512_gemv_t1(w, acts.q, acts.kp, acts.sums[0], y, r0, r1);
   } else if (acts.n_tokens > 1) {
     gemm(avx2_unpack_t1_rows, w, acts, y, ldy, r0, r1);
   }
@@ -255,7 +239,7 @@ void matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int
 }  // namespace
 
 const Kernel kAvx512VnniKernel = {
-    "avx512-vnni", "AVX-512 VNNI vpdpbusd GEMM (4-row x 6-token zmm tiles) for prefill; avx2-mad GEMV for decode",
+    "avx512-vnni", "AVX-512 VNNI vpdpbusd: GEMM in 4-row x 6-token zmm tiles (prefill), 4-row zmm GEMV (decode)",
     cpu_runs_avx512_vnni, 40, prepare, matmul, kRows, "AVX-512 F/BW/VNNI", matmul_t1};
 
 }  // namespace tern::kernels
