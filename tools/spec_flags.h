@@ -9,7 +9,7 @@
 namespace tern::cli {
 
 struct SpecFlags {
-  bool on = true;
+  bool on = false;  // off by default: see bench/README.md "Speculative decoding (prompt lookup)"
   gen::DraftConfig draft;
 };
 
