@@ -22,10 +22,11 @@ void validate(const DraftConfig& c) {
 
 void draft(std::span<const int32_t> context, const DraftConfig& c, int32_t max_tokens, std::vector<int32_t>& out) {
   out.clear();
+  if (max_tokens < c.draft_min || max_tokens <= 0 || c.draft_max <= 0) return;
   const std::size_t want = static_cast<std::size_t>(std::min(max_tokens, c.draft_max));
-  if (max_tokens < c.draft_min || max_tokens <= 0) return;
   const std::size_t n = context.size();
-  for (std::size_t m = static_cast<std::size_t>(c.ngram_max); m >= static_cast<std::size_t>(c.ngram_min); --m) {
+  for (int32_t ngram = c.ngram_max; ngram >= std::max(c.ngram_min, 1); --ngram) {
+    const std::size_t m = static_cast<std::size_t>(ngram);
     if (m >= n) continue;  // the tail needs an earlier place to recur in
     const int32_t* tail = context.data() + (n - m);
     // Most recent first (start positions j < n - m, so that a token follows). A match close

@@ -74,6 +74,9 @@ TEST(Draft, BudgetAndDraftMin) {
   EXPECT_EQ(draft_of(ctx, cfg(2, 2, 8, 3), 2), V{});      // fewer than draft_min fit
   EXPECT_EQ(draft_of({4, 5, 4, 5}, cfg(2, 2, 8, 3)), V{});  // fewer than draft_min follow
   EXPECT_EQ(draft_of(ctx, cfg(2, 2, 8, 3), 100), (V{3, 4, 5, 6, 1, 2}));
+  EXPECT_EQ(draft_of(ctx, cfg(2, 2, 8), -5), V{});
+  // A config validate() would refuse still terminates (ngram_min 0 counts as 1).
+  EXPECT_EQ(draft_of({1, 2, 1}, cfg(0, 2, 4)), (V{2, 1}));
 }
 
 TEST(Draft, ValidateNamesTheFlag) {
