@@ -60,10 +60,25 @@ TEST(SpecCli, ChatGreedySameReplies) {
            shell_quote(TERN_BINARY) + " chat -m " + shell_quote(kDemo) + " -t 1 --temp 0 -n 40 " + flags;
   };
   auto plain = run_command(chat("--no-spec"));
-  auto spec = run_command(chat("--spec"));
+  auto spec = run_command(chat("--spec -v"));
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   ASSERT_EQ(spec.exit_code, 0) << spec.err;
   EXPECT_EQ(spec.out, plain.out);
+  // The -v stats lines: drafts were accepted (fewer forward passes than generated tokens).
+  long generated = 0, passes = 0;
+  for (size_t pos = spec.err.find("[turn: "); pos != std::string::npos; pos = spec.err.find("[turn: ", pos + 1)) {
+    const std::string line = spec.err.substr(pos, spec.err.find('\n', pos) - pos);
+    long p = 0, r = 0, e = 0, g = 0, f = 0;
+    const size_t gen = line.find("generation ");
+    ASSERT_EQ(std::sscanf(line.c_str(), "[turn: %ld prompt tokens (%ld reused from the KV cache, %ld evaluated), %ld generated;",
+                          &p, &r, &e, &g), 4) << line;
+    ASSERT_NE(gen, std::string::npos) << line;
+    ASSERT_EQ(std::sscanf(line.c_str() + gen, "generation %*f t/s; %ld forward passes", &f), 1) << line;
+    generated += g;
+    passes += f;
+  }
+  EXPECT_GT(generated, 0) << spec.err;
+  EXPECT_LT(passes, generated) << spec.err;
 }
 
 TEST(SpecCli, FlagsOutOfRangeNameTheFlag) {
