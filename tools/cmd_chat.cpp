@@ -23,6 +23,7 @@
 #include "tools/command.h"
 #include "tools/conversation.h"
 #include "tools/model_flags.h"
+#include "tools/spec_flags.h"
 
 namespace tern::cli {
 namespace {
@@ -48,6 +49,7 @@ struct ChatOptions {
   std::string context_full = "stop";
   bool verbose = false;
   bool allow_special_in_content = false;
+  SpecFlags spec;
 };
 
 const char* kHelp =
@@ -64,12 +66,13 @@ std::string stats_line(const Conversation& conv) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "[turn: %lld prompt tokens (%lld reused from the KV cache, %lld evaluated), %lld generated; "
-                "prompt %.1f t/s, generation %.1f t/s; cache %lld/%lld tokens%s%s%s]",
+                "prompt %.1f t/s, generation %.1f t/s; %lld forward passes for them; cache %lld/%lld tokens%s%s%s]",
                 static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.reused_tokens),
                 static_cast<long long>(s.prompt_evaluated),
                 static_cast<long long>(s.generated_tokens),
                 s.prompt_seconds > 0 ? static_cast<double>(s.prompt_evaluated) / s.prompt_seconds : 0.0,
                 s.gen_seconds > 0 ? static_cast<double>(s.generated_tokens) / s.gen_seconds : 0.0,
+                static_cast<long long>(s.spec.steps > 0 ? s.spec.steps : s.evaluated_tokens - s.prompt_evaluated),
                 static_cast<long long>(conv.tokens_in_cache()), static_cast<long long>(conv.context_size()),
                 s.dropped_messages > 0 ? "; slid out old turns" : "", s.cancelled ? "; stopped by Ctrl-C" : "",
                 s.context_full ? "; context full" : "");
@@ -91,6 +94,7 @@ int run_chat(const ChatOptions& o) {
                     o.context_full == "slide" ? ContextPolicy::kSlide : ContextPolicy::kStop,
                     o.allow_special_in_content ? chat::MessageSpecials::kControl : chat::MessageSpecials::kText);
   if (!o.system.empty()) conv.set_system_prompt(o.system);
+  if (o.spec.on) conv.set_speculative(o.spec.draft);
 
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
@@ -170,7 +174,11 @@ const bool registered = register_command({"chat", "Interactive streaming chat wi
           ->check(CLI::IsMember({"stop", "slide"}));
       sub.add_flag("-v,--verbose", o->verbose, "print a stats line per turn on stderr");
       add_special_in_content_flag(sub, o->allow_special_in_content);
-      return [o] { return run_chat(*o); };
+      add_spec_flags(sub, o->spec);
+      return [o] {
+        check_spec_flags(o->spec);
+        return run_chat(*o);
+      };
     }, 10});
 
 }  // namespace

@@ -3,14 +3,16 @@
 //   tern run -m MODEL (-p TEXT | -f FILE | --ids 984,50,76) [--chat [-s SYSTEM]] -n 32
 //            [--temp 0 --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed]
 //            [--ignore-eos] [--kv-type f16|f32] [-t THREADS] [--kernel NAME] [-c CTX]
-//            [--dump-logits FILE]
+//            [--dump-logits FILE] [--spec|--no-spec --draft-max N --draft-min N --ngram-min N --ngram-max N]
 //
 // A text prompt streams the generated text on stdout; an --ids prompt prints the generated
 // ids (comma-separated). Timing goes to stderr. --chat renders the prompt as one user
 // message through the model's chat template (fallback: Llama 3's, said on stderr). With
 // --dump-logits it writes little-endian float32 [rows x n_vocab]: one row per prompt id,
 // then one per generated id (each generated token is evaluated too, so rows = prompt +
-// generated; with -n 0 exactly one row per id).
+// generated; with -n 0 exactly one row per id). --spec (speculative decoding with drafts
+// from the context, src/generate/) gives the same tokens in fewer forward passes; the dump
+// wants one row per token, so it decodes plainly.
 //
 // The flow is three steps a text / chat front end can reuse: prompt ids (prompt_ids()),
 // the generation loop (generate(), which asks pick_next() for each token and calls back
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "chat/chat_prompt.h"
+#include "generate/speculative.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
 #include "tern/model.h"
@@ -36,6 +39,7 @@
 #include "tools/command.h"
 #include "tools/conversation.h"
 #include "tools/model_flags.h"
+#include "tools/spec_flags.h"
 
 namespace tern::cli {
 namespace {
@@ -52,6 +56,7 @@ struct RunOptions {
   int n_predict = 32;
   bool ignore_eos = false;
   std::string dump_logits;
+  SpecFlags spec;
 };
 
 std::vector<int32_t> parse_ids(const std::string& text) {
@@ -146,7 +151,36 @@ class LogitsDump {
 struct RunStats {
   int64_t prompt_tokens = 0, generated = 0;
   double prompt_seconds = 0, gen_seconds = 0;
+  gen::SpecStats spec;  // forward passes and drafts when speculating
 };
+
+// The generation loop of generate() with drafts: the same tokens (greedy) or the same
+// distribution (sampled), each forward pass verifying the drafts after the pending token.
+void generate_speculative(Session& session, Sampler& sampler, const std::vector<int32_t>& prompt, const RunOptions& o,
+                          const std::vector<int32_t>& stop_ids, std::span<const float> logits,
+                          const std::function<void(int32_t)>& on_token, RunStats& st) {
+  if (o.n_predict == 0) return;
+  auto is_stop = [&](int32_t id) {
+    return !o.ignore_eos && std::find(stop_ids.begin(), stop_ids.end(), id) != stop_ids.end();
+  };
+  std::vector<int32_t> context = prompt;
+  context.push_back(sampler.sample(logits));
+  on_token(context.back());
+  ++st.generated;
+  gen::Speculator spec(session, sampler, o.spec.draft);
+  while (!is_stop(context.back()) && st.generated < o.n_predict) {
+    if (session.n_past() >= session.n_ctx()) {
+      std::fprintf(stderr, "tern run: context full (%" PRId64 " tokens), stopping\n", session.n_ctx());
+      break;
+    }
+    for (int32_t id : spec.step(context, o.n_predict - st.generated, is_stop)) {
+      context.push_back(id);
+      on_token(id);
+      ++st.generated;
+    }
+  }
+  st.spec = spec.stats();
+}
 
 // Evaluates the prompt, then generates up to o.n_predict tokens, calling on_token for each.
 RunStats generate(Session& session, Sampler& sampler, const std::vector<int32_t>& prompt, const RunOptions& o,
@@ -166,6 +200,11 @@ RunStats generate(Session& session, Sampler& sampler, const std::vector<int32_t>
   st.prompt_tokens = static_cast<int64_t>(prompt.size());
   st.prompt_seconds = sw.seconds();
   sw.restart();
+  if (o.spec.on && !dump.active()) {
+    generate_speculative(session, sampler, prompt, o, stop_ids, logits, on_token, st);
+    st.gen_seconds = sw.seconds();
+    return st;
+  }
   for (int i = 0; i < o.n_predict; ++i) {
     const int32_t next = sampler.sample(logits);
     on_token(next);
@@ -222,6 +261,13 @@ int run(const RunOptions& o) {
                model->report().kernel.c_str(), session.n_threads(), kv_type_name(so.kv_type), st.prompt_tokens,
                st.prompt_seconds, st.prompt_seconds > 0 ? static_cast<double>(st.prompt_tokens) / st.prompt_seconds : 0.0,
                st.generated, st.gen_seconds, st.gen_seconds > 0 ? static_cast<double>(st.generated) / st.gen_seconds : 0.0);
+  if (st.spec.steps > 0) {
+    std::fprintf(stderr,
+                 "tern run: speculative: %" PRId64 " forward passes for %" PRId64 " tokens | drafted %" PRId64
+                 ", accepted %" PRId64 " (%.1f %%)\n",
+                 st.spec.steps, st.generated - 1, st.spec.drafted, st.spec.accepted,
+                 st.spec.drafted > 0 ? 100.0 * static_cast<double>(st.spec.accepted) / static_cast<double>(st.spec.drafted) : 0.0);
+  }
   return 0;
 }
 
@@ -242,7 +288,11 @@ const bool registered = register_command({"run", "One prompt in, text (or ids) o
       sub.add_flag("--ignore-eos", o->ignore_eos, "keep generating after end-of-sequence tokens");
       sub.add_option("--dump-logits", o->dump_logits,
                      "write float32 logits [rows x n_vocab] of every evaluated position to FILE");
-      return [o] { return run(*o); };
+      add_spec_flags(sub, o->spec);
+      return [o] {
+        check_spec_flags(o->spec);
+        return run(*o);
+      };
     },
     20});
 

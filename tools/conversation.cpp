@@ -102,28 +102,35 @@ TurnStats Conversation::generate(int64_t max_tokens, const std::atomic<bool>& ca
 
   tok::StreamDecoder decoder(tok_, tok::Special::kSkip);
   std::string reply;
-  for (;;) {
-    if (cancel.load(std::memory_order_relaxed)) {
-      st.cancelled = true;
-      break;
-    }
-    if (max_tokens > 0 && st.generated_tokens >= max_tokens) break;
-    const int32_t next = sampler_.sample(logits);
-    if (tok_.is_eog(next)) {
-      st.stopped_by_eog = true;
-      break;
-    }
+  auto emit = [&](int32_t id) {
     ++st.generated_tokens;
-    const std::string piece = decoder.push(next);
+    const std::string piece = decoder.push(id);
     reply += piece;
     if (!piece.empty()) on_text(piece);
-    if (session_.n_past() >= n_ctx) {
-      st.context_full = true;
-      break;
+  };
+  if (spec_) {
+    generate_speculative(logits, max_tokens, cancel, emit, st);
+  } else {
+    for (;;) {
+      if (cancel.load(std::memory_order_relaxed)) {
+        st.cancelled = true;
+        break;
+      }
+      if (max_tokens > 0 && st.generated_tokens >= max_tokens) break;
+      const int32_t next = sampler_.sample(logits);
+      if (tok_.is_eog(next)) {
+        st.stopped_by_eog = true;
+        break;
+      }
+      emit(next);
+      if (session_.n_past() >= n_ctx) {
+        st.context_full = true;
+        break;
+      }
+      logits = session_.eval(std::span<const int32_t>(&next, 1));
+      cached_.push_back(next);
+      ++st.evaluated_tokens;
     }
-    logits = session_.eval(std::span<const int32_t>(&next, 1));
-    cached_.push_back(next);
-    ++st.evaluated_tokens;
   }
   const std::string tail = decoder.flush();
   if (!tail.empty()) {
@@ -134,6 +141,52 @@ TurnStats Conversation::generate(int64_t max_tokens, const std::atomic<bool>& ca
   messages_.push_back({{"role", "assistant"}, {"content", reply}});
   last_ = st;
   return st;
+}
+
+// generate()'s loop with drafts: the same replies, each forward pass evaluating the pending
+// token (emitted, not yet in the KV cache) with the drafts after it. As in the plain loop,
+// an end-of-generation token ends the reply unemitted, and the last emitted token of a
+// reply cut by max_tokens stays unevaluated (the next turn evaluates what it needs).
+void Conversation::generate_speculative(std::span<const float> logits, int64_t max_tokens,
+                                        const std::atomic<bool>& cancel, const std::function<void(int32_t)>& emit,
+                                        TurnStats& st) {
+  const int64_t n_ctx = session_.n_ctx();
+  gen::Speculator spec(session_, sampler_, *spec_);
+  auto is_eog = [&](int32_t id) { return tok_.is_eog(id); };
+  auto left = [&] { return max_tokens > 0 ? max_tokens - st.generated_tokens : n_ctx; };
+  if (cancel.load(std::memory_order_relaxed)) {
+    st.cancelled = true;
+    return;
+  }
+  if (left() <= 0) return;
+  std::vector<int32_t> context = cached_;  // the session's tokens, then the pending one
+  context.push_back(sampler_.sample(logits));
+  std::vector<int32_t> ready(1, context.back());
+  for (;;) {
+    for (int32_t id : ready) {
+      if (is_eog(id)) {
+        st.stopped_by_eog = true;
+        break;
+      }
+      emit(id);
+    }
+    // The tokens before the pending one are in the KV cache now.
+    cached_.assign(context.begin(), context.end() - 1);
+    if (st.stopped_by_eog || left() <= 0) break;
+    if (cancel.load(std::memory_order_relaxed)) {
+      st.cancelled = true;
+      break;
+    }
+    if (session_.n_past() >= n_ctx) {
+      st.context_full = true;
+      break;
+    }
+    const std::span<const int32_t> more = spec.step(context, left(), is_eog);
+    ready.assign(more.begin(), more.end());
+    context.insert(context.end(), ready.begin(), ready.end());
+    st.evaluated_tokens += static_cast<int64_t>(ready.size());
+  }
+  st.spec = spec.stats();
 }
 
 }  // namespace tern::cli

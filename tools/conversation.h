@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/chat_prompt.h"
+#include "generate/speculative.h"
 #include "tern/chat_template.h"
 #include "tern/sampler.h"
 #include "tern/session.h"
@@ -39,6 +41,7 @@ struct TurnStats {
   bool stopped_by_eog = false;
   bool cancelled = false;
   bool context_full = false;     // the reply was cut because the context filled up
+  gen::SpecStats spec;           // forward passes and drafts, when speculating
 };
 
 class Conversation {
@@ -52,6 +55,10 @@ class Conversation {
                chat::MessageSpecials specials = chat::MessageSpecials::kText);
 
   void set_system_prompt(const std::string& text);  // applies from the next turn
+  // Speculative decoding (drafts from the conversation, src/generate/) from the next turn;
+  // nullopt: plain decoding. Replies are the same tokens either way (sampled: the same
+  // distribution).
+  void set_speculative(std::optional<gen::DraftConfig> config) { spec_ = config; }
   // Adds the user's message and generates the reply (at most max_tokens; <= 0: until the
   // end-of-generation token or the context is full), streaming text through on_text.
   // `cancel` stops the reply early (the partial reply is kept). Throws tern::Error when the
@@ -73,6 +80,8 @@ class Conversation {
   std::vector<int32_t> render_ids(bool add_generation_prompt) const;
   std::vector<int32_t> fit_prompt(int64_t reserve, TurnStats& stats);
   TurnStats generate(int64_t max_tokens, const std::atomic<bool>& cancel, const OnText& on_text);
+  void generate_speculative(std::span<const float> logits, int64_t max_tokens, const std::atomic<bool>& cancel,
+                            const std::function<void(int32_t)>& emit, TurnStats& st);
 
   Session& session_;
   const tok::Tokenizer& tok_;
@@ -81,6 +90,7 @@ class Conversation {
   ContextPolicy policy_;
   chat::MessageSpecials specials_;
   std::string system_;
+  std::optional<gen::DraftConfig> spec_;
   nlohmann::ordered_json messages_ = nlohmann::ordered_json::array();  // user/assistant turns, no system
   std::vector<int32_t> cached_;  // the ids whose K/V the session holds, in order
   TurnStats last_;
