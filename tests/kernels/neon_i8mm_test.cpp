@@ -67,7 +67,7 @@ TEST(KernelI8mm, ChosenExactlyWhenTheCpuHasI8mm) {
   }
 #else
   EXPECT_EQ(k, nullptr);  // Arm code only in Arm builds
-  EXPECT_FALSE(cpu_features().i8mm);
+  EXPECT_FALSE(cpu_has_i8mm());
 #endif
 }
 
