@@ -221,13 +221,10 @@ void prepare(PreparedActs& acts) { compute_token_sums(acts); }  // the dotprod G
 // Both entries, Kernel::matmul (TERN_T2) and Kernel::matmul_t1 (TERN_T1), by w.format.
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
   counters::ternary_neon_i8mm.bump();
-  const bool t1 = w.format == TernaryFormat::T1;
   if (acts.n_tokens < 1 || r1 <= r0) return;
-  if (acts.n_tokens == 1) {
-    (t1 ? neon_matmul_t1 : kNeonDotprodKernel.matmul)(w, acts, y, ldy, r0, r1);
-  } else {
-    gemm(t1 ? unpack_t1 : unpack_t2, w, acts, y, ldy, r0, r1);
-  }
+  const bool t1 = w.format == TernaryFormat::T1;
+  if (acts.n_tokens > 1) return gemm(t1 ? unpack_t1 : unpack_t2, w, acts, y, ldy, r0, r1);
+  (t1 ? neon_matmul_t1 : kNeonDotprodKernel.matmul)(w, acts, y, ldy, r0, r1);
 }
 
 }  // namespace

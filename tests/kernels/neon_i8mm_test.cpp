@@ -20,24 +20,25 @@
 namespace tern::kernels {
 namespace {
 
-using testing::naive_matmul;
-using testing::random_acts;
-using testing::random_ternary;
+namespace tk = testing;
 
-constexpr int32_t kSentinel = 0x7eadbeef;
+constexpr int32_t kUnwritten = -0x5a5a5a5b;  // rows outside the range keep it
 
 bool cpu_has_i8mm() { return cpu_features().dotprod && cpu_features().i8mm; }
+
+// n tokens of q (rows of t2_padded_k(k)) as `kernel` prepares them.
+PreparedActs prepared(const Kernel& kernel, const std::vector<int8_t>& q, int64_t n, int64_t k) {
+  PreparedActs acts{n, t2_padded_k(k), q.data(), {}, {}};
+  kernel.prepare(acts);
+  return acts;
+}
 
 // `kernel` on rows [r0, rows) of t packed as `format`; rows before r0 keep the sentinel.
 std::vector<int32_t> run(const Kernel& kernel, const std::vector<int8_t>& t, int64_t rows, int64_t k,
                          TernaryFormat format, const std::vector<int8_t>& q, int64_t n, int64_t r0) {
   const auto packed = format == TernaryFormat::T1 ? pack_t1(t.data(), rows, k) : pack_t2(t.data(), rows, k);
-  PreparedActs acts;
-  acts.n_tokens = n;
-  acts.kp = t2_padded_k(k);
-  acts.q = q.data();
-  kernel.prepare(acts);
-  std::vector<int32_t> y(static_cast<size_t>(n * rows), kSentinel);
+  const PreparedActs acts = prepared(kernel, q, n, k);
+  std::vector<int32_t> y(static_cast<size_t>(n * rows), kUnwritten);
   matmul_rows(kernel, TernaryMatrix{packed.data(), rows, k, format}, acts, y.data(), rows, r0, rows);
   return y;
 }
@@ -86,22 +87,18 @@ class KernelI8mmTiles : public ::testing::Test {
 TEST_F(KernelI8mmTiles, CounterCountsTheCallsAndNoScalarRuns) {
   std::mt19937 rng(8);
   const int64_t rows = 21, k = 300;
-  const auto t = random_ternary(rows, k, rng);
+  const auto t = tk::random_ternary(rows, k, rng);
   const auto packed = pack_t2(t.data(), rows, k);
   ThreadPool pool(3);
   for (int64_t n : {1, 2, 9}) {
-    const auto q = random_acts(n, k, t2_padded_k(k), rng);
-    PreparedActs acts;
-    acts.n_tokens = n;
-    acts.kp = t2_padded_k(k);
-    acts.q = q.data();
-    kernel_->prepare(acts);
-    std::vector<int32_t> y(static_cast<size_t>(n * rows), kSentinel);
+    const auto q = tk::random_acts(n, k, t2_padded_k(k), rng);
+    const PreparedActs acts = prepared(*kernel_, q, n, k);
+    std::vector<int32_t> y(static_cast<size_t>(n * rows), kUnwritten);
     reset_impl_counters();
     matmul_threaded(*kernel_, TernaryMatrix{packed.data(), rows, k}, acts, y.data(), rows, &pool);
     EXPECT_EQ(counters::ternary_neon_i8mm.calls.load(), 3u) << "one call per thread's row range, tokens=" << n;
     EXPECT_EQ(counters::ternary_scalar.calls.load(), 0u);
-    EXPECT_EQ(y, naive_matmul(t, rows, k, q, n, t2_padded_k(k))) << "tokens=" << n;
+    EXPECT_EQ(y, tk::naive_matmul(t, rows, k, q, n, t2_padded_k(k))) << "tokens=" << n;
   }
 }
 
@@ -115,9 +112,9 @@ TEST_F(KernelI8mmTiles, EveryEdgeOfTheTilesEqualsScalar) {
   for (TernaryFormat f : {TernaryFormat::T2, TernaryFormat::T1}) {
     for (int64_t k : {int64_t{40}, int64_t{150}, int64_t{200}, int64_t{385}}) {
       for (int64_t rows = 1; rows <= 19; rows += (rows < 10 ? 1 : 3)) {
-        const auto t = random_ternary(rows, k, rng);
+        const auto t = tk::random_ternary(rows, k, rng);
         for (int64_t n = 1; n <= 19; n += (n < 10 ? 1 : 4)) {
-          const auto q = random_acts(n, k, t2_padded_k(k), rng);
+          const auto q = tk::random_acts(n, k, t2_padded_k(k), rng);
           for (int64_t r0 : {int64_t{0}, int64_t{1}, int64_t{3}}) {
             if (r0 >= rows) continue;
             ASSERT_EQ(run(*kernel_, t, rows, k, f, q, n, r0), run(scalar_, t, rows, k, f, q, n, r0))
@@ -166,7 +163,7 @@ TEST_F(KernelI8mmTiles, ZeroRowsAndExtremeActivations) {
           std::fill_n(qt, k, int8_t{127});
       }
     }
-    const auto want = naive_matmul(t, rows, k, q, n, kp);
+    const auto want = tk::naive_matmul(t, rows, k, q, n, kp);
     // The reference itself at the extremes: row 1 (all +1) sums the token.
     ASSERT_EQ(want[static_cast<size_t>(1 * rows + 1)], -128 * k);
     if (n > 3) {
