@@ -29,6 +29,7 @@ bool cpu_runs_avx512_vnni() {
 bool cpu_runs_avx2_avxvnni() { return cpu_features().avx2 && cpu_features().avxvnni; }
 bool cpu_runs_neon() { return cpu_features().neon; }
 bool cpu_runs_dotprod() { return cpu_features().dotprod; }
+bool cpu_runs_dotprod_i8mm() { return cpu_features().dotprod && cpu_features().i8mm; }
 
 namespace {
 

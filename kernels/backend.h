@@ -5,7 +5,7 @@
 //
 // Entries (the names of the `entry=impl` syntax below; `tern info --kernels` lists them):
 //   ternary    BitLinear matmul: the Kernel objects of ternary.h (scalar, avx2-mad, avx2-lut,
-//              avx512-vnni, neon-mad, neon-dotprod, neon-lut)
+//              avx512-vnni, neon-mad, neon-dotprod, neon-lut, neon-i8mm)
 //   quantize   per-token int8 activation quantization: scalar | avx2
 //   attention  the attention tile's inner loops (attention.h): scalar | xsimd | avx2
 //   float      RMSNorm, RoPE, ReLU²/SiLU gating, residual add: scalar | xsimd

@@ -44,7 +44,7 @@ const std::vector<const Kernel*>& all_kernels() {
         &kAvx512VnniKernel, &kAvxVnniKernel, &kAvx2MadKernel, &kAvx2LutKernel,
 #endif
 #if defined(TERN_ARCH_ARM)
-        &kNeonDotprodKernel, &kNeonMadKernel, &kNeonLutKernel,
+        &kNeonI8mmKernel, &kNeonDotprodKernel, &kNeonMadKernel, &kNeonLutKernel,
 #endif
         &kScalarKernel};
     std::stable_sort(v.begin(), v.end(), [](const Kernel* a, const Kernel* b) { return a->priority > b->priority; });

@@ -37,6 +37,7 @@ struct ImplCounter {
   X(ternary_neon_mad, "ternary", "neon-mad", true)                             \
   X(ternary_neon_dotprod, "ternary", "neon-dotprod", true)                     \
   X(ternary_neon_lut, "ternary", "neon-lut", true)                             \
+  X(ternary_neon_i8mm, "ternary", "neon-i8mm", true)                           \
   X(quantize_scalar, "quantize", "scalar", false)                              \
   X(quantize_avx2, "quantize", "avx2", true)                                   \
   X(attention_scalar, "attention", "scalar", false)                            \

@@ -18,6 +18,7 @@ bool cpu_runs_avx512_vnni();   // AVX-512 F/BW/VL/VNNI with the OS saving ZMM st
 bool cpu_runs_avx2_avxvnni();  // AVX2 + AVX-VNNI (VEX vpdpbusd) with the OS saving YMM state
 bool cpu_runs_neon();
 bool cpu_runs_dotprod();
+bool cpu_runs_dotprod_i8mm();  // NEON dotprod + i8mm (smmla)
 
 extern const Kernel kScalarKernel;
 #if defined(TERN_ARCH_X86)
@@ -37,6 +38,7 @@ void quantize_range_i8(const float* x, int64_t begin, int64_t n, int64_t padded_
 extern const Kernel kNeonMadKernel;
 extern const Kernel kNeonDotprodKernel;
 extern const Kernel kNeonLutKernel;
+extern const Kernel kNeonI8mmKernel;
 #endif
 
 // kernel_by_name with `origin` starting the error message (dispatch.cpp).

@@ -1,6 +1,6 @@
 // The ternary BitLinear kernel interface. Every implementation (scalar reference, AVX2
 // multiply-add, AVX2 lookup-table, AVX-VNNI, AVX-512 VNNI, NEON multiply-add with/without dotprod,
-// NEON lookup-table) computes the SAME exact integers:
+// NEON lookup-table, NEON i8mm) computes the SAME exact integers:
 //
 //     y[t][r] = sum_k  q[t][k] * T[r][k]         (int32, exact)
 //
@@ -110,7 +110,7 @@ struct PreparedActs {
 
 // ---- one implementation -------------------------------------------------------------
 struct Kernel {
-  const char* name;         // "scalar", "avx2-mad", "avx2-lut", "avx-vnni", "avx512-vnni", "neon-mad", "neon-dotprod", "neon-lut"
+  const char* name;         // "scalar", "avx2-mad", "avx-vnni", "neon-dotprod", "neon-i8mm", ... (all_kernels())
   const char* description;  // one line for `tern info --kernels`
   bool (*supported)();      // can this CPU run it?
   int priority;             // higher wins at dispatch among supported kernels

@@ -8,6 +8,9 @@
 #if defined(__aarch64__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
+#ifndef HWCAP2_I8MM  // Linux >= 5.10 uapi headers have it; the bit is ABI
+#define HWCAP2_I8MM (1 << 13)
+#endif
 #endif
 
 namespace tern {
@@ -60,6 +63,7 @@ CpuFeatures detect() {
   f.neon = (hw & HWCAP_ASIMD) != 0;
   f.dotprod = (hw & HWCAP_ASIMDDP) != 0;
   f.fp16 = (hw & HWCAP_FPHP) != 0 && (hw & HWCAP_ASIMDHP) != 0;
+  f.i8mm = (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0;
   return f;
 }
 #else
@@ -79,7 +83,7 @@ std::string CpuFeatures::summary() const {
   const std::pair<bool, const char*> flags[] = {
       {avx2, "avx2"},       {fma, "fma"},         {f16c, "f16c"},   {bmi2, "bmi2"},
       {avx512f, "avx512f"}, {avx512bw, "avx512bw"}, {avx512vnni, "avx512vnni"},
-      {avxvnni, "avxvnni"}, {neon, "neon"},       {dotprod, "dotprod"}, {fp16, "fp16"}};
+      {avxvnni, "avxvnni"}, {neon, "neon"},       {dotprod, "dotprod"}, {i8mm, "i8mm"}, {fp16, "fp16"}};
   bool any = false;
   for (const auto& [on, name] : flags) {
     if (!on) continue;

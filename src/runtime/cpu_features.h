@@ -20,6 +20,7 @@ struct CpuFeatures {
   // aarch64
   bool neon = false;      // HWCAP_ASIMD
   bool dotprod = false;   // HWCAP_ASIMDDP (sdot/udot)
+  bool i8mm = false;      // HWCAP2_I8MM (smmla/ummla int8 matrix multiply-accumulate)
   bool fp16 = false;      // HWCAP_FPHP + ASIMDHP
 
   // What the x86 float kernels (F16 and Q8_0 lm_head GEMV) are compiled for: AVX2 + FMA + F16C.

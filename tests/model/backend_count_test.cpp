@@ -12,6 +12,7 @@
 #include "golden_fixture.h"
 #include "kernels/backend.h"
 #include "kernels/impl_counter.h"
+#include "tern/error.h"
 
 namespace tern::test {
 namespace {
@@ -109,6 +110,29 @@ TEST(BackendCount, OneForcedEntryChangesOnlyThatEntry) {
   }
   EXPECT_GT(calls("float", best.float_ops->name), 0u);
   EXPECT_GT(calls("ternary", best.ternary->name), 0u);
+}
+
+// The Arm i8mm GEMM: with i8mm (qemu -cpu max) a model forced to it runs it for the prefill
+// and still matches the golden logits; without (-cpu cortex-a53, x86) it is never chosen,
+// forcing it fails, and a default prefill does not reach it.
+TEST(BackendCount, I8mmKernelRunsWhenChosenAndOnlyWithI8mm) {
+  const kernels::Kernel* k = kernels::find_kernel("neon-i8mm");
+  if (k != nullptr && k->supported()) {
+    auto m = Model::load(converted_model(kModel), request("neon-i8mm"));
+    kernels::reset_impl_counters();
+    prefill_and_decode(m);
+    EXPECT_GT(calls("ternary", "neon-i8mm"), 0u);
+    EXPECT_EQ(calls("ternary", "scalar"), 0u);
+    return;
+  }
+  EXPECT_STRNE(kernels::best_backend().ternary->name, "neon-i8mm");
+  if (k != nullptr) {
+    EXPECT_THROW(Model::load(converted_model(kModel), request("neon-i8mm")), Error);
+  }
+  auto m = Model::load(converted_model(kModel), request(""));
+  kernels::reset_impl_counters();
+  prefill_and_decode(m);
+  EXPECT_EQ(calls("ternary", "neon-i8mm"), 0u);
 }
 
 }  // namespace
