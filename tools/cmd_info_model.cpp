@@ -33,7 +33,11 @@ std::string page_placement(const LoadReport& r) {
   } else {
     s = "all weights read in place from the file mapping (4 KiB page-cache pages; THP " + r.thp_mode + ")";
   }
-  if (r.head_copied_bytes > 0) {
+  if (r.head_in_place_huge_bytes > 0) {
+    std::snprintf(buf, sizeof buf, "; lm_head read in place from the file mapping, %s of it in 2 MiB page-cache pages (mapped in %.3f s, no copy)",
+                  mb(r.head_in_place_huge_bytes).c_str(), r.head_map_seconds);
+    s += buf;
+  } else if (r.head_copied_bytes > 0) {
     std::snprintf(buf, sizeof buf, "; lm_head copied out of the file mapping into 2 MiB pages (%s, %.3f s, file pages released)",
                   mb(r.head_copied_bytes).c_str(), r.head_copy_seconds);
     s += buf;
@@ -89,7 +93,10 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
                                                                        : ", repacked to TERN_T2 at load: " +
                                                                              std::to_string(r.repacked_tensors) + " tensors, " +
                                                                              mb(r.repacked_bytes) + ", " +
-                                                                             std::to_string(r.repack_seconds) + " s"));
+                                                                             std::to_string(r.repack_seconds) + " s on " +
+                                                                             std::to_string(r.load_threads) + " thread" +
+                                                                             (r.load_threads == 1 ? "" : "s") +
+                                                                             "; no cache file, every load repacks (bench/README.md, \"Load time\")"));
   s.rows.emplace_back("page placement", page_placement(r));
   s.rows.emplace_back("embedding", r.embedding_type);
   const std::string head_note = tern::model::head_accuracy_note(r.lm_head_type);
@@ -112,7 +119,8 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
             {"bytes_per_token", model->bytes_per_token()}, {"load_seconds", r.load_seconds},
             {"thp_mode", r.thp_mode}, {"anon_weight_bytes", r.anon_weight_bytes},
             {"huge_page_bytes", r.huge_page_bytes}, {"head_copied_bytes", r.head_copied_bytes},
-            {"head_copy_seconds", r.head_copy_seconds}};
+            {"head_copy_seconds", r.head_copy_seconds}, {"head_in_place_huge_bytes", r.head_in_place_huge_bytes},
+            {"head_map_seconds", r.head_map_seconds}, {"load_threads", r.load_threads}, {"repack_cache", "none"}};
   return s;
 }
 

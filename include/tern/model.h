@@ -56,6 +56,9 @@ struct ModelOptions {
   // Overrides the FFN activation. Without it: "<arch>.hidden_activation" if present, else
   // ReLU² for "bitnet-b1.58" / "bitnet-25" and SiLU for "bitnet" (as llama.cpp does).
   std::optional<FfnActivation> activation;
+  // Threads that repack foreign ternary tensors and copy the lm_head at load (the CLI
+  // passes -t). 0 = every hardware thread.
+  int load_threads = 0;
 };
 
 struct ModelHParams {
@@ -97,6 +100,11 @@ struct LoadReport {
   uint64_t huge_page_bytes = 0;
   uint64_t head_copied_bytes = 0;  // 0: the lm_head is read in place from the file mapping
   double head_copy_seconds = 0;
+  // The lm_head read in place because the page cache already maps it in 2 MiB pages
+  // (head_in_place_huge_bytes of it); the copy is skipped then (src/model/weights.cpp).
+  uint64_t head_in_place_huge_bytes = 0;
+  double head_map_seconds = 0;      // advising + populating the head's file pages
+  int load_threads = 1;             // threads the repack and the head copy ran on
   std::string embedding_type;     // token_embd type ("F16", ...)
   std::string lm_head;            // "token_embd (tied)" or "output.weight"
   std::string lm_head_type;

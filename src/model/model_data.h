@@ -87,8 +87,8 @@ struct ModelData {
 // Reads and validates the hyper-parameters of `file` (throws tern::Error naming the key).
 ModelHParams read_hparams(const gguf::File& file, const ModelOptions& options);
 
-// Binds every tensor of `data.file` into data.w (repacking foreign ternary types), checking
-// names, types and shapes against data.hp.
-void bind_weights(ModelData& data);
+// Binds every tensor of `data.file` into data.w (repacking foreign ternary types on
+// n_threads threads, 0 = all hardware threads), checking names, types and shapes against data.hp.
+void bind_weights(ModelData& data, int n_threads);
 
 }  // namespace tern::model

@@ -1,9 +1,16 @@
 // Binds the GGUF tensors to ModelWeights: TERN_T2 / TERN_T1 matrices as views into the mapping,
 // foreign ternary types repacked once into owned memory, norms copied to float.
+//
+// Load time is memory traffic, not arithmetic: most of it goes to the kernel zeroing the
+// fresh pages the repacked weights and the lm_head copy land in (bench/README.md, "Load
+// time"). So the repacks and the copy run on a thread pool (one tensor or one 16 MiB chunk
+// per task, each writing its own bytes: the result does not depend on the thread count),
+// and the lm_head is not copied at all when the page cache already maps it in 2 MiB pages.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <set>
 #include <string>
 
@@ -15,6 +22,7 @@
 #include "model/model_data.h"
 #include "model/ternary_repack.h"
 #include "runtime/huge_pages.h"
+#include "runtime/thread_pool.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
 
@@ -107,6 +115,29 @@ class Arena {
   uint64_t size_ = 0, used_ = 0;
 };
 
+// One foreign ternary tensor to convert: its TERN_T2 bytes go to dst, its weight_scale to out.
+struct RepackJob {
+  const gguf::TensorInfo* t;
+  uint8_t* dst;
+  BitLinear* out;
+};
+
+// Calls task(i) for i in [0, n) on the pool. Each task catches its own error and the one of
+// the lowest index is rethrown, so a bad file names the same tensor whatever the threads.
+template <class F>
+void run_all(ThreadPool& pool, size_t n, F&& task) {
+  std::vector<std::exception_ptr> errors(n);
+  pool.parallel_for(static_cast<int64_t>(n), [&](int64_t i) {
+    try {
+      task(static_cast<size_t>(i));
+    } catch (...) {
+      errors[static_cast<size_t>(i)] = std::current_exception();
+    }
+  });
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 class Binder {
  public:
   explicit Binder(ModelData& d) : d_(d), f_(d.file) {
@@ -166,10 +197,11 @@ class Binder {
     return out;
   }
 
-  BitLinear bitlinear(const std::string& name, int64_t out_features, int64_t in_features) {
+  // Binds `name` into b (b must stay where it is until repack_all has run).
+  void bitlinear(BitLinear& b, const std::string& name, int64_t out_features, int64_t in_features) {
     const gguf::TensorInfo& t = tensor(name);
     expect_dims(t, {in_features, out_features});
-    BitLinear b;
+    b = BitLinear{};
     b.w.rows = out_features;
     b.w.k = in_features;
     // tern's own types run in place; foreign ones are repacked to TERN_T2.
@@ -187,17 +219,12 @@ class Binder {
         f_.fail("tensor '" + name + "'", "weight_scale " + std::to_string(b.weight_scale) + " is not a finite positive number");
       }
     } else if (is_foreign_ternary(t.type)) {
-      Stopwatch sw;
       uint8_t* dst = arena_.take(code_bytes);  // 2 MiB pages when available (decode_pages)
-      b.weight_scale = repack_to_t2(t, dst, d_.path);
-      // The file's copy is never read again: without this its pages stay resident next to
-      // the repacked copy (~0.5 GB twice for a 2B4T I2_S file).
-      f_.release_pages(t);
+      jobs_.push_back(RepackJob{&t, dst, &b});     // converted by repack_all, after binding
       b.w.data = dst;
       d_.report.zero_copy = false;
       d_.report.repacked_tensors += 1;
       d_.report.repacked_bytes += code_bytes;
-      d_.report.repack_seconds += sw.seconds();
     } else {
       f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
                                            " is not a ternary type tern can run (TERN_T2, TERN_T1, I2_S, TQ2_0, TQ1_0, IQ2_BN)");
@@ -213,7 +240,20 @@ class Binder {
       b.has_post_scale = true;
     }
     d_.bytes_per_token += code_bytes;
-    return b;
+  }
+
+  // Converts every foreign tensor bound so far, in parallel over the pool.
+  void repack_all(ThreadPool& pool) {
+    Stopwatch sw;
+    run_all(pool, jobs_.size(), [&](size_t i) {
+      const RepackJob& j = jobs_[i];
+      j.out->weight_scale = repack_to_t2(*j.t, j.dst, d_.path);
+      // The file's copy is never read again: without this its pages stay resident next to
+      // the repacked copy (~0.5 GB twice for a 2B4T I2_S file).
+      f_.release_pages(*j.t);
+    });
+    d_.report.repack_seconds = sw.seconds();
+    jobs_.clear();
   }
 
   DenseMatrix dense(const std::string& name, int64_t rows, int64_t cols) {
@@ -240,24 +280,49 @@ class Binder {
   const gguf::File& f_;
   Arena arena_;
   std::set<std::string> used_;
+  std::vector<RepackJob> jobs_;
 };
 
+// TERN_HEAD_COPY=1 copies the lm_head into anonymous 2 MiB pages even when the file
+// mapping already has it in 2 MiB pages (the behaviour before that check, for A/B runs).
+bool head_copy_forced() {
+  const char* e = std::getenv("TERN_HEAD_COPY");
+  return e != nullptr && std::string(e) == "1";
+}
+
 // The lm_head (the tied embedding on 2B4T: 656 MB, more than half of what a token reads)
-// is used in place from the file mapping, i.e. in 4 KiB page-cache pages. With huge pages
-// available it is copied once into 2 MiB pages instead, and the file's pages are released
-// chunk by chunk as they are copied, so the resident set never holds both.
-void copy_head_to_huge_pages(ModelData& d) {
+// must be read from 2 MiB pages for decode to reach the bandwidth of bench/README.md's
+// probe. Linux 6.x page caches hold large files in 2 MiB folios (ext4 since 6.16, xfs,
+// tmpfs) and map them with 2 MiB entries into a 2 MiB-aligned mapping: then the head is
+// used in place, costing only the page-table set-up. Otherwise (older kernels, a file just
+// written in small folios) it is copied once into 2 MiB anonymous pages, in parallel, and
+// the file's pages are released chunk by chunk as they are copied, so the resident set
+// never holds both.
+void place_head(ModelData& d, ThreadPool& pool) {
   DenseMatrix& h = d.w.lm_head;
   const uint64_t bytes = h.row_bytes * static_cast<uint64_t>(h.rows);
   if (bytes == 0) return;
+  if (!head_copy_forced()) {
+    Stopwatch map_sw;
+    const std::span<const uint8_t> interior = d.file.populate_huge(h.data, bytes);
+    const uint64_t huge = interior.empty() ? 0 : file_huge_page_bytes(interior.data(), interior.size()).value_or(0);
+    d.report.head_map_seconds = map_sw.seconds();
+    // A few 4 KiB stragglers (the file's last partial folio, a folio the cache split)
+    // cost decode little; a head mostly in 4 KiB pages is worth the copy.
+    if (!interior.empty() && huge * 10 >= interior.size() * 9) {
+      d.report.head_in_place_huge_bytes = huge;
+      return;
+    }
+  }
   Stopwatch sw;
   OwnedBuffer b = allocate_page_buffer(bytes, PageKind::Huge, "the lm_head");
   constexpr uint64_t kChunk = uint64_t{16} << 20;
-  for (uint64_t o = 0; o < bytes; o += kChunk) {
+  run_all(pool, static_cast<size_t>((bytes + kChunk - 1) / kChunk), [&](size_t i) {
+    const uint64_t o = i * kChunk;
     const uint64_t n = std::min(kChunk, bytes - o);
     std::memcpy(b.data.get() + o, h.data + o, n);
     d.file.release_pages(h.data + o, n);
-  }
+  });
   const bool tied = d.w.token_embd.data == h.data;
   h.data = b.data.get();
   if (tied) d.w.token_embd.data = h.data;
@@ -268,7 +333,7 @@ void copy_head_to_huge_pages(ModelData& d) {
 
 }  // namespace
 
-void bind_weights(ModelData& d) {
+void bind_weights(ModelData& d, int n_threads) {
   const ModelHParams& hp = d.hp;
   Binder b(d);
   const int64_t q_dim = hp.n_head * hp.head_dim;
@@ -309,14 +374,19 @@ void bind_weights(ModelData& d) {
     for (const arch::LayerTensorSpec& s : specs) {
       const std::string name = names::blk(i, s.gguf);
       if (s.ternary) {
-        L.linear(s.role) = b.bitlinear(name, dims(s.out), dims(s.in));
+        b.bitlinear(L.linear(s.role), name, dims(s.out), dims(s.in));
       } else {
         L.norm(s.role) = b.vector(name, dims(s.out));
       }
     }
   }
   b.check_all_used();
-  if (decode_pages() == PageKind::Huge) copy_head_to_huge_pages(d);
+  // A load-time pool, gone when loading ends: sessions make their own (their thread count
+  // is not known here), and a 2-thread pool starts in microseconds.
+  ThreadPool pool(n_threads);
+  d.report.load_threads = pool.size();
+  b.repack_all(pool);
+  if (decode_pages() == PageKind::Huge) place_head(d, pool);
   // What the kernel actually gave (it may fall back to 4 KiB pages), for `tern info`.
   d.report.thp_mode = thp_mode();
   for (const OwnedBuffer& o : d.owned) {

@@ -49,6 +49,25 @@ void MappedFile::release_pages(const uint8_t* begin, uint64_t size) const {
   if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
+std::span<const uint8_t> MappedFile::populate_huge(const uint8_t* begin, uint64_t size) const {
+  if (data_ == nullptr || begin < data_ || size > size_ || begin - data_ > static_cast<std::ptrdiff_t>(size_ - size)) return {};
+#if defined(MADV_HUGEPAGE) && defined(MADV_POPULATE_READ)
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t b = reinterpret_cast<uintptr_t>(begin), e = b + size;
+  const uintptr_t first = (b + kHuge - 1) / kHuge * kHuge, last = e / kHuge * kHuge;
+  if (last <= first) return {};
+  if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) != 0) return {};
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t pb = b / page * page;
+  if (::madvise(reinterpret_cast<void*>(pb), e - pb, MADV_POPULATE_READ) != 0) return {};
+  return {reinterpret_cast<const uint8_t*>(first), static_cast<size_t>(last - first)};
+#else
+  (void)begin;
+  (void)size;
+  return {};
+#endif
+}
+
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : path_(std::move(other.path_)), data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)) {}

@@ -32,6 +32,13 @@ class MappedFile {
   // that has been copied elsewhere, e.g. weights repacked at load. Pages shared with bytes
   // outside the range are kept; a range outside the mapping is ignored.
   void release_pages(const uint8_t* begin, uint64_t size) const;
+  // Asks for [begin, begin + size) in 2 MiB pages (MADV_HUGEPAGE on its 2 MiB-aligned
+  // interior, which also makes that interior its own mapping in /proc/self/smaps) and maps
+  // every page of it now (MADV_POPULATE_READ, reading the file if it is not cached).
+  // Returns the 2 MiB-aligned interior it advised (empty when there is none), or an empty
+  // span when the kernel refused either call (e.g. before Linux 5.14) or the range is
+  // outside the mapping.
+  std::span<const uint8_t> populate_huge(const uint8_t* begin, uint64_t size) const;
 
  private:
   void release();
