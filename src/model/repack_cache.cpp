@@ -137,6 +137,10 @@ uint64_t repack_cache_hash(std::span<const uint8_t> bytes, ThreadPool& pool) {
   return mix(h);
 }
 
+uint64_t repack_cache_header_hash(std::span<const uint8_t> header) {
+  return hash_bytes(header.data(), header.size(), kRepackCacheVersion);
+}
+
 std::optional<std::vector<float>> parse_repack_cache_header(std::span<const uint8_t> file, const SourceStamp& source,
                                                             const std::vector<CachedTensor>& layout, uint64_t payload_bytes,
                                                             uint64_t& payload_hash, std::string& why) {
@@ -153,7 +157,7 @@ std::optional<std::vector<float>> parse_repack_cache_header(std::span<const uint
   if (get_u64(p + 48) != kRepackCachePayloadOffset || header_bytes + 8 > kRepackCachePayloadOffset) return why = "payload offset", std::nullopt;
   if (get_u64(p + 56) != payload_bytes) return why = "payload size differs from the model's", std::nullopt;
   if (file.size() < kRepackCachePayloadOffset || file.size() - kRepackCachePayloadOffset < payload_bytes) return why = "truncated payload", std::nullopt;
-  if (get_u64(p + header_bytes) != hash_bytes(p, header_bytes, kRepackCacheVersion)) return why = "header hash mismatch", std::nullopt;
+  if (get_u64(p + header_bytes) != repack_cache_header_hash({p, header_bytes})) return why = "header hash mismatch", std::nullopt;
   std::vector<float> scales(n);
   for (uint32_t i = 0; i < n; ++i) {
     const uint8_t* e = p + kFixedHeader + kEntryBytes * i;
@@ -218,7 +222,7 @@ std::string write_repack_cache(const std::string& path, const SourceStamp& sourc
     put_u32(header, bits);
     put_u32(header, 0);
   }
-  put_u64(header, hash_bytes(header.data(), header.size(), kRepackCacheVersion));
+  put_u64(header, repack_cache_header_hash(header));
   if (header.size() > kRepackCachePayloadOffset) return "too many tensors for the header";
 
   std::string tmp = path + ".tmp.XXXXXX";

@@ -65,6 +65,10 @@ std::optional<std::string> repack_cache_path(const std::string& model_path);
 // in 16 MiB chunks on `pool`; the value does not depend on the thread count.
 uint64_t repack_cache_hash(std::span<const uint8_t> bytes, ThreadPool& pool);
 
+// The hash the header's last 8 bytes hold, of the `header` bytes before them (fuzzing
+// uses it to build headers that get past the hash check).
+uint64_t repack_cache_header_hash(std::span<const uint8_t> header);
+
 // Checks a cache file's header against what the loader expects: `layout` (offsets and sizes;
 // the scales are ignored) and `payload_bytes`. On success returns the stored weight_scales
 // (finite, positive), one per layout entry, and sets payload_hash; else nullopt and `why`.
