@@ -76,6 +76,14 @@ class RepackCache : public ::testing::TestWithParam<WeightType> {
     return Model::load(model_, o);
   }
   std::string cache_file() const { return *model::repack_cache_path(model_); }
+  // The next load misses for `why`, repacks the reference bytes and rewrites the cache,
+  // which the load after it hits.
+  void expect_rebuilt(const std::string& why) {
+    auto m = load();
+    EXPECT_EQ(m->report().repack_cache, "miss (" + why + "), written");
+    expect_same(weights_of(*m), reference_);
+    EXPECT_EQ(load()->report().repack_cache, "hit");
+  }
 
   fs::path dir_;
   std::string model_;
@@ -124,20 +132,14 @@ TEST_P(RepackCache, CorruptPayloadIsDetectedAndRebuilt) {
     c = static_cast<char>(c ^ 0x40);
     f.write(&c, 1);
   }
-  auto m = load();
-  EXPECT_EQ(m->report().repack_cache, "miss (payload hash mismatch (corrupt)), written");
-  expect_same(weights_of(*m), reference_);
-  EXPECT_EQ(load()->report().repack_cache, "hit");
+  expect_rebuilt("payload hash mismatch (corrupt)");
 }
 
 TEST_P(RepackCache, StaleCacheIsRebuilt) {
   load();
   struct timespec times[2] = {{1000, 0}, {1000, 0}};  // the model "changed"
   ASSERT_EQ(::utimensat(AT_FDCWD, model_.c_str(), times, 0), 0);
-  auto m = load();
-  EXPECT_EQ(m->report().repack_cache, "miss (stale (the model's size, mtime, inode or device changed)), written");
-  expect_same(weights_of(*m), reference_);
-  EXPECT_EQ(load()->report().repack_cache, "hit");
+  expect_rebuilt("stale (the model's size, mtime, inode or device changed)");
 }
 
 TEST_P(RepackCache, HostileCacheFilesAreMisses) {
