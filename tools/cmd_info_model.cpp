@@ -30,8 +30,12 @@ std::string page_placement(const LoadReport& r) {
     std::snprintf(buf, sizeof buf, "%s in anonymous memory, %s of it in 2 MiB pages (THP %s)", mb(r.anon_weight_bytes).c_str(),
                   mb(r.huge_page_bytes).c_str(), r.thp_mode.c_str());
     s = buf;
+  } else if (r.repack_cache == "hit") {
+    s = "ternary weights mapped from the repack cache (page-cache pages, 2 MiB where the kernel holds the file in 2 MiB folios; THP " +
+        r.thp_mode + ")";
   } else {
-    s = "all weights read in place from the file mapping (4 KiB page-cache pages; THP " + r.thp_mode + ")";
+    s = "ternary weights read in place from the file mapping (page-cache pages, 2 MiB where the kernel holds the file in 2 MiB folios; THP " +
+        r.thp_mode + ")";
   }
   if (r.head_in_place_huge_bytes > 0) {
     std::snprintf(buf, sizeof buf, "; lm_head read in place from the file mapping, %s of it in 2 MiB page-cache pages (mapped in %.3f s%s, no copy)",
