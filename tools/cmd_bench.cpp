@@ -219,6 +219,7 @@ int run_bench(const BenchOptions& o) {
 
   ModelOptions mo;
   mo.kernel = o.kernel;
+  mo.load_threads = *std::max_element(threads.begin(), threads.end());
   Stopwatch load_sw;
   std::shared_ptr<const Model> model = Model::load(o.model, mo);
   const double load_seconds = load_sw.seconds();

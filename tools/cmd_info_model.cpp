@@ -30,10 +30,18 @@ std::string page_placement(const LoadReport& r) {
     std::snprintf(buf, sizeof buf, "%s in anonymous memory, %s of it in 2 MiB pages (THP %s)", mb(r.anon_weight_bytes).c_str(),
                   mb(r.huge_page_bytes).c_str(), r.thp_mode.c_str());
     s = buf;
+  } else if (r.repack_cache == "hit") {
+    s = "ternary weights mapped from the repack cache (page-cache pages, 2 MiB where the kernel holds the file in 2 MiB folios; THP " +
+        r.thp_mode + ")";
   } else {
-    s = "all weights read in place from the file mapping (4 KiB page-cache pages; THP " + r.thp_mode + ")";
+    s = "ternary weights read in place from the file mapping (page-cache pages, 2 MiB where the kernel holds the file in 2 MiB folios; THP " +
+        r.thp_mode + ")";
   }
-  if (r.head_copied_bytes > 0) {
+  if (r.head_in_place_huge_bytes > 0) {
+    std::snprintf(buf, sizeof buf, "; lm_head read in place from the file mapping, %s of it in 2 MiB page-cache pages (mapped in %.3f s%s, no copy)",
+                  mb(r.head_in_place_huge_bytes).c_str(), r.head_map_seconds, r.head_reread ? ", re-read from the file into 2 MiB folios" : "");
+    s += buf;
+  } else if (r.head_copied_bytes > 0) {
     std::snprintf(buf, sizeof buf, "; lm_head copied out of the file mapping into 2 MiB pages (%s, %.3f s, file pages released)",
                   mb(r.head_copied_bytes).c_str(), r.head_copy_seconds);
     s += buf;
@@ -85,11 +93,18 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
     }
   }
   s.rows.emplace_back("kernel", kernel_row);
-  s.rows.emplace_back("ternary weights", r.ternary_type + (r.zero_copy ? ", used in place (zero copy)"
-                                                                       : ", repacked to TERN_T2 at load: " +
-                                                                             std::to_string(r.repacked_tensors) + " tensors, " +
-                                                                             mb(r.repacked_bytes) + ", " +
-                                                                             std::to_string(r.repack_seconds) + " s"));
+  std::string ternary = r.ternary_type + ", used in place (zero copy)";
+  if (!r.zero_copy) {
+    const std::string threads = std::to_string(r.load_threads) + (r.load_threads == 1 ? " thread" : " threads");
+    ternary = r.ternary_type + ", repacked to TERN_T2: " + std::to_string(r.repacked_tensors) + " tensors, " + mb(r.repacked_bytes) +
+              (r.repack_cache == "hit" ? ", mapped from the repack cache (no repack at this load)"
+                                       : ", repacked at this load in " + std::to_string(r.repack_seconds) + " s on " + threads);
+  }
+  s.rows.emplace_back("ternary weights", ternary);
+  if (!r.repack_cache.empty()) {
+    s.rows.emplace_back("repack cache", r.repack_cache + (r.repack_cache_path.empty() ? "" : ": " + r.repack_cache_path) + ", " +
+                                            std::to_string(r.repack_cache_seconds) + " s");
+  }
   s.rows.emplace_back("page placement", page_placement(r));
   s.rows.emplace_back("embedding", r.embedding_type);
   const std::string head_note = tern::model::head_accuracy_note(r.lm_head_type);
@@ -112,7 +127,9 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
             {"bytes_per_token", model->bytes_per_token()}, {"load_seconds", r.load_seconds},
             {"thp_mode", r.thp_mode}, {"anon_weight_bytes", r.anon_weight_bytes},
             {"huge_page_bytes", r.huge_page_bytes}, {"head_copied_bytes", r.head_copied_bytes},
-            {"head_copy_seconds", r.head_copy_seconds}};
+            {"head_copy_seconds", r.head_copy_seconds}, {"head_in_place_huge_bytes", r.head_in_place_huge_bytes},
+            {"head_map_seconds", r.head_map_seconds}, {"head_reread", r.head_reread}, {"load_threads", r.load_threads}, {"repack_cache", r.repack_cache},
+            {"repack_cache_path", r.repack_cache_path}, {"repack_cache_seconds", r.repack_cache_seconds}};
   return s;
 }
 

@@ -41,6 +41,7 @@ void add_sampling_flags(CLI::App& sub, SamplerConfig& c) {
 ModelOptions model_options(const ModelFlags& f) {
   ModelOptions o;
   o.kernel = f.kernel;
+  o.load_threads = f.threads;  // the repack at load uses the session's threads (0 = all)
   if (f.activation == "relu2") o.activation = FfnActivation::ReLU2;
   if (f.activation == "silu") o.activation = FfnActivation::SiLU;
   return o;

@@ -56,6 +56,16 @@ struct ModelOptions {
   // Overrides the FFN activation. Without it: "<arch>.hidden_activation" if present, else
   // ReLU² for "bitnet-b1.58" / "bitnet-25" and SiLU for "bitnet" (as llama.cpp does).
   std::optional<FfnActivation> activation;
+  // Threads that repack foreign ternary tensors and copy the lm_head at load (the CLI
+  // passes -t). 0 = every hardware thread.
+  int load_threads = 0;
+  // Keep the TERN_T2 bytes of a foreign ternary file in a cache file and map them on later
+  // loads (src/model/repack_cache.h: where, and how it is validated). TERN_REPACK_CACHE=0
+  // turns it off too. Only files whose repacked tensors take at least repack_cache_min_bytes
+  // are cached: below that, repacking costs less than a cache file is worth (and tests'
+  // small models leave no files behind).
+  bool repack_cache = true;
+  uint64_t repack_cache_min_bytes = uint64_t{64} << 20;
 };
 
 struct ModelHParams {
@@ -97,6 +107,18 @@ struct LoadReport {
   uint64_t huge_page_bytes = 0;
   uint64_t head_copied_bytes = 0;  // 0: the lm_head is read in place from the file mapping
   double head_copy_seconds = 0;
+  // The lm_head read in place because the page cache already maps it in 2 MiB pages
+  // (head_in_place_huge_bytes of it); the copy is skipped then (src/model/weights.cpp).
+  uint64_t head_in_place_huge_bytes = 0;
+  double head_map_seconds = 0;      // advising + populating the head's file pages
+  bool head_reread = false;         // its cached small folios were dropped and read again
+  int load_threads = 1;             // threads the repack and the head copy ran on
+  // The repack cache (foreign ternary files only; empty otherwise): "hit", "miss (why),
+  // written" / "miss (why), not written: why", or "off ..."; its file; the seconds spent
+  // validating (a hit) or validating + writing it (a miss).
+  std::string repack_cache;
+  std::string repack_cache_path;
+  double repack_cache_seconds = 0;
   std::string embedding_type;     // token_embd type ("F16", ...)
   std::string lm_head;            // "token_embd (tied)" or "output.weight"
   std::string lm_head_type;

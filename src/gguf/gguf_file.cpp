@@ -378,6 +378,10 @@ void File::release_pages(const uint8_t* begin, uint64_t size) const {
   if (map_) map_->release_pages(begin, size);
 }
 
+MappedFile::HugeMapping File::map_huge(const uint8_t* begin, uint64_t size) const {
+  return map_ ? map_->map_huge(begin, size) : MappedFile::HugeMapping{};
+}
+
 void File::fail(std::string_view field, const std::string& message) const {
   throw Error(name_ + ": " + std::string(field) + ": " + message);
 }

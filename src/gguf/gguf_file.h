@@ -107,6 +107,8 @@ class File {
   void release_pages(const TensorInfo& t) const;
   // The same for any byte range inside the mapping (e.g. the part of a tensor already copied).
   void release_pages(const uint8_t* begin, uint64_t size) const;
+  // MappedFile::map_huge on a range of the mapping; nothing for a file parsed from memory.
+  MappedFile::HugeMapping map_huge(const uint8_t* begin, uint64_t size) const;
 
   // Error helper: "<path>: <field>: <message>".
   [[noreturn]] void fail(std::string_view field, const std::string& message) const;

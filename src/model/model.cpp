@@ -23,7 +23,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelOpt
                       : kernels::select_backend(options.kernel, "--kernel", "requested by name");
   data->report.kernel = data->backend.ternary->name;
   data->report.kernel_why = data->backend.why_of(kernels::Entry::Ternary);
-  model::bind_weights(*data);
+  model::bind_weights(*data, options);
   if (data->file.find(gguf::names::kTokModel) != nullptr) {
     data->tokenizer = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_gguf(data->file));
   }

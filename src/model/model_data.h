@@ -12,6 +12,7 @@
 #include "gguf/gguf_file.h"
 #include "kernels/backend.h"
 #include "kernels/ternary.h"
+#include "runtime/mapped_file.h"
 #include "tern/model.h"
 #include "tern/tokenizer.h"
 
@@ -79,6 +80,7 @@ struct ModelData {
   kernels::Backend backend;  // what runs each kind of work (kernels/backend.h), chosen at load
   LoadReport report;
   std::vector<OwnedBuffer> owned;
+  MappedFile repack_cache;  // the repack cache file the repacked weights are views into, on a hit
   uint64_t bytes_per_token = 0;
   std::vector<float> rope_inv_freq;  // [head_dim / 2], what the sessions' RoPE tables use
   std::unique_ptr<tok::Tokenizer> tokenizer;  // null when the file has no vocabulary
@@ -87,8 +89,9 @@ struct ModelData {
 // Reads and validates the hyper-parameters of `file` (throws tern::Error naming the key).
 ModelHParams read_hparams(const gguf::File& file, const ModelOptions& options);
 
-// Binds every tensor of `data.file` into data.w (repacking foreign ternary types), checking
-// names, types and shapes against data.hp.
-void bind_weights(ModelData& data);
+// Binds every tensor of `data.file` into data.w (repacking foreign ternary types on
+// options.load_threads threads, or mapping them from the repack cache: src/model/repack_cache.h),
+// checking names, types and shapes against data.hp.
+void bind_weights(ModelData& data, const ModelOptions& options);
 
 }  // namespace tern::model

@@ -1,9 +1,16 @@
 // Binds the GGUF tensors to ModelWeights: TERN_T2 / TERN_T1 matrices as views into the mapping,
 // foreign ternary types repacked once into owned memory, norms copied to float.
+//
+// Load time is memory traffic, not arithmetic: most of it goes to the kernel zeroing the
+// fresh pages the repacked weights and the lm_head copy land in (bench/README.md, "Load
+// time"). So the repacks and the copy run on a thread pool (one tensor or one 16 MiB chunk
+// per task, each writing its own bytes: the result does not depend on the thread count),
+// and the lm_head is not copied at all when the page cache already maps it in 2 MiB pages.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <set>
 #include <string>
 
@@ -13,8 +20,10 @@
 #include "model/dense.h"
 #include "model/half.h"
 #include "model/model_data.h"
+#include "model/repack_cache.h"
 #include "model/ternary_repack.h"
 #include "runtime/huge_pages.h"
+#include "runtime/thread_pool.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
 
@@ -84,42 +93,43 @@ OwnedBuffer allocate_page_buffer(uint64_t bytes, PageKind kind, const char* what
   return b;
 }
 
-// One allocation for every repacked matrix (64-byte aligned pieces): per-tensor buffers
-// would each round up to a whole 2 MiB page (~200 MB more on 2B4T).
-class Arena {
- public:
-  void reserve(ModelData& d, uint64_t bytes) {
-    if (bytes == 0) return;
-    OwnedBuffer b = allocate_page_buffer(bytes, decode_pages(), "repacked weights");
-    base_ = b.data.get();
-    size_ = bytes;
-    d.owned.push_back(std::move(b));
-  }
-  uint8_t* take(uint64_t bytes) {
-    const uint64_t rounded = (bytes + 63) / 64 * 64;
-    if (base_ == nullptr || used_ + rounded > size_) throw Error("internal error: repack arena too small");
-    uint8_t* p = base_ + used_;
-    used_ += rounded;
-    return p;
-  }
- private:
-  uint8_t* base_ = nullptr;
-  uint64_t size_ = 0, used_ = 0;
+// One foreign ternary tensor to convert: its TERN_T2 bytes go to `offset` in the repacked
+// payload (one buffer for all, 64-byte aligned pieces: per-tensor buffers would each round
+// up to a whole 2 MiB page, ~200 MB more on 2B4T), its weight_scale to out.
+struct RepackJob {
+  const gguf::TensorInfo* t;
+  uint64_t offset;
+  uint64_t bytes;
+  BitLinear* out;
 };
+
+constexpr uint64_t round64(uint64_t n) { return (n + 63) / 64 * 64; }
+
+// The repack cache is on unless ModelOptions or TERN_REPACK_CACHE=0 turns it off.
+bool repack_cache_enabled(const ModelOptions& o) {
+  const char* e = std::getenv("TERN_REPACK_CACHE");
+  return o.repack_cache && !(e != nullptr && std::string(e) == "0");
+}
+
+// Calls task(i) for i in [0, n) on the pool. Each task catches its own error and the one of
+// the lowest index is rethrown, so a bad file names the same tensor whatever the threads.
+template <class F>
+void run_all(ThreadPool& pool, size_t n, F&& task) {
+  std::vector<std::exception_ptr> errors(n);
+  pool.parallel_for(static_cast<int64_t>(n), [&](int64_t i) {
+    try {
+      task(static_cast<size_t>(i));
+    } catch (...) {
+      errors[static_cast<size_t>(i)] = std::current_exception();
+    }
+  });
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
 
 class Binder {
  public:
-  explicit Binder(ModelData& d) : d_(d), f_(d.file) {
-    // Sized from the file's foreign ternary tensors before any is bound (the parser has
-    // checked each one's data fits in the file, so the total is bounded by the file size).
-    uint64_t total = 0;
-    for (const gguf::TensorInfo& t : f_.tensors()) {
-      if (!is_foreign_ternary(t.type) || t.dims.size() != 2) continue;
-      const uint64_t bytes = t.dims[1] * static_cast<uint64_t>(kernels::ternary_row_bytes(kernels::TernaryFormat::T2, static_cast<int64_t>(t.dims[0])));
-      total += (bytes + 63) / 64 * 64;
-    }
-    arena_.reserve(d_, total);
-  }
+  explicit Binder(ModelData& d) : d_(d), f_(d.file) {}
 
   // Every tensor the model reads goes through here, so unused ones can be refused at the end.
   const gguf::TensorInfo& tensor(const std::string& name) {
@@ -166,10 +176,11 @@ class Binder {
     return out;
   }
 
-  BitLinear bitlinear(const std::string& name, int64_t out_features, int64_t in_features) {
+  // Binds `name` into b (b must stay where it is until repack_all has run).
+  void bitlinear(BitLinear& b, const std::string& name, int64_t out_features, int64_t in_features) {
     const gguf::TensorInfo& t = tensor(name);
     expect_dims(t, {in_features, out_features});
-    BitLinear b;
+    b = BitLinear{};
     b.w.rows = out_features;
     b.w.k = in_features;
     // tern's own types run in place; foreign ones are repacked to TERN_T2.
@@ -187,17 +198,13 @@ class Binder {
         f_.fail("tensor '" + name + "'", "weight_scale " + std::to_string(b.weight_scale) + " is not a finite positive number");
       }
     } else if (is_foreign_ternary(t.type)) {
-      Stopwatch sw;
-      uint8_t* dst = arena_.take(code_bytes);  // 2 MiB pages when available (decode_pages)
-      b.weight_scale = repack_to_t2(t, dst, d_.path);
-      // The file's copy is never read again: without this its pages stay resident next to
-      // the repacked copy (~0.5 GB twice for a 2B4T I2_S file).
-      f_.release_pages(t);
-      b.w.data = dst;
+      // Placed by repack_all, after binding: code_bytes is bounded by the tensor's checked
+      // size in the file, so the payload total is bounded by the file size.
+      jobs_.push_back(RepackJob{&t, payload_bytes_, code_bytes, &b});
+      payload_bytes_ += round64(code_bytes);
       d_.report.zero_copy = false;
       d_.report.repacked_tensors += 1;
       d_.report.repacked_bytes += code_bytes;
-      d_.report.repack_seconds += sw.seconds();
     } else {
       f_.fail("tensor '" + name + "'", std::string("type ") + gguf::type_name(t.type) +
                                            " is not a ternary type tern can run (TERN_T2, TERN_T1, I2_S, TQ2_0, TQ1_0, IQ2_BN)");
@@ -213,7 +220,67 @@ class Binder {
       b.has_post_scale = true;
     }
     d_.bytes_per_token += code_bytes;
-    return b;
+  }
+
+  // Gives every foreign tensor bound so far its TERN_T2 bytes: from a valid repack cache
+  // (zero copy), else converted in parallel over the pool (and the cache written).
+  void repack_all(ThreadPool& pool, const ModelOptions& options) {
+    if (jobs_.empty()) return;
+    LoadReport& r = d_.report;
+    std::vector<CachedTensor> layout;
+    for (const RepackJob& j : jobs_) layout.push_back(CachedTensor{j.offset, j.bytes, 0});
+    std::optional<std::string> cache_path;
+    std::optional<SourceStamp> stamp;
+    if (payload_bytes_ < options.repack_cache_min_bytes) {
+      r.repack_cache = "off (repacked tensors under " + std::to_string(options.repack_cache_min_bytes >> 20) + " MiB)";
+    } else if (repack_cache_enabled(options)) {
+      cache_path = repack_cache_path(d_.path);
+      stamp = source_stamp(d_.path);
+      if (!cache_path) r.repack_cache = "off (no cache folder: set TERN_CACHE_DIR, XDG_CACHE_HOME or HOME)";
+      if (!stamp) r.repack_cache = "off (cannot stat the model)";
+    } else {
+      r.repack_cache = "off";
+    }
+    if (cache_path && stamp) {
+      r.repack_cache_path = *cache_path;
+      Stopwatch sw;
+      std::string why;
+      std::optional<RepackCacheHit> hit = open_repack_cache(*cache_path, *stamp, layout, payload_bytes_, pool, why);
+      r.repack_cache_seconds = sw.seconds();
+      if (hit) {
+        for (size_t i = 0; i < jobs_.size(); ++i) {
+          jobs_[i].out->w.data = hit->payload + jobs_[i].offset;
+          jobs_[i].out->weight_scale = hit->scales[i];
+        }
+        d_.repack_cache = std::move(hit->map);
+        r.repack_cache = "hit";
+        jobs_.clear();
+        return;
+      }
+      r.repack_cache = "miss (" + why + ")";
+    }
+    Stopwatch sw;
+    OwnedBuffer buf = allocate_page_buffer(payload_bytes_, decode_pages(), "repacked weights");
+    uint8_t* base = buf.data.get();
+    d_.owned.push_back(std::move(buf));
+    run_all(pool, jobs_.size(), [&](size_t i) {
+      const RepackJob& j = jobs_[i];
+      j.out->weight_scale = repack_to_t2(*j.t, base + j.offset, d_.path);
+      j.out->w.data = base + j.offset;
+      std::memset(base + j.offset + j.bytes, 0, round64(j.bytes) - j.bytes);  // the cache file holds no stray bytes
+      // The file's copy is never read again: without this its pages stay resident next to
+      // the repacked copy (~0.5 GB twice for a 2B4T I2_S file).
+      f_.release_pages(*j.t);
+    });
+    r.repack_seconds = sw.seconds();
+    if (cache_path && stamp) {
+      Stopwatch wsw;
+      for (size_t i = 0; i < jobs_.size(); ++i) layout[i].weight_scale = jobs_[i].out->weight_scale;
+      const std::string err = write_repack_cache(*cache_path, *stamp, layout, {base, payload_bytes_}, pool);
+      r.repack_cache += err.empty() ? ", written" : ", not written: " + err;
+      r.repack_cache_seconds += wsw.seconds();
+    }
+    jobs_.clear();
   }
 
   DenseMatrix dense(const std::string& name, int64_t rows, int64_t cols) {
@@ -238,26 +305,52 @@ class Binder {
  private:
   ModelData& d_;
   const gguf::File& f_;
-  Arena arena_;
   std::set<std::string> used_;
+  std::vector<RepackJob> jobs_;
+  uint64_t payload_bytes_ = 0;
 };
 
+// TERN_HEAD_COPY=1 copies the lm_head into anonymous 2 MiB pages even when the file
+// mapping already has it in 2 MiB pages (the behaviour before that check, for A/B runs).
+bool head_copy_forced() {
+  const char* e = std::getenv("TERN_HEAD_COPY");
+  return e != nullptr && std::string(e) == "1";
+}
+
 // The lm_head (the tied embedding on 2B4T: 656 MB, more than half of what a token reads)
-// is used in place from the file mapping, i.e. in 4 KiB page-cache pages. With huge pages
-// available it is copied once into 2 MiB pages instead, and the file's pages are released
-// chunk by chunk as they are copied, so the resident set never holds both.
-void copy_head_to_huge_pages(ModelData& d) {
+// must be read from 2 MiB pages for decode to reach the bandwidth of bench/README.md's
+// probe. Linux 6.x page caches hold large files in 2 MiB folios (ext4 since 6.16, xfs,
+// tmpfs) and map them with 2 MiB entries into a 2 MiB-aligned mapping: then the head is
+// used in place, costing only the page-table set-up (and once, when the cache holds the
+// head in small folios, a re-read: MappedFile::map_huge). Otherwise (older kernels, a file just
+// written in small folios) it is copied once into 2 MiB anonymous pages, in parallel, and
+// the file's pages are released chunk by chunk as they are copied, so the resident set
+// never holds both.
+void place_head(ModelData& d, ThreadPool& pool) {
   DenseMatrix& h = d.w.lm_head;
   const uint64_t bytes = h.row_bytes * static_cast<uint64_t>(h.rows);
   if (bytes == 0) return;
+  if (!head_copy_forced()) {
+    Stopwatch map_sw;
+    const MappedFile::HugeMapping m = d.file.map_huge(h.data, bytes);
+    d.report.head_map_seconds = map_sw.seconds();
+    d.report.head_reread = m.reread;
+    // A few 4 KiB stragglers (the file's last partial folio, a folio the cache split)
+    // cost decode little; a head mostly in 4 KiB pages is worth the copy.
+    if (m.range_bytes > 0 && m.huge_bytes * 10 >= m.range_bytes * 9) {
+      d.report.head_in_place_huge_bytes = m.huge_bytes;
+      return;
+    }
+  }
   Stopwatch sw;
   OwnedBuffer b = allocate_page_buffer(bytes, PageKind::Huge, "the lm_head");
   constexpr uint64_t kChunk = uint64_t{16} << 20;
-  for (uint64_t o = 0; o < bytes; o += kChunk) {
+  run_all(pool, static_cast<size_t>((bytes + kChunk - 1) / kChunk), [&](size_t i) {
+    const uint64_t o = i * kChunk;
     const uint64_t n = std::min(kChunk, bytes - o);
     std::memcpy(b.data.get() + o, h.data + o, n);
     d.file.release_pages(h.data + o, n);
-  }
+  });
   const bool tied = d.w.token_embd.data == h.data;
   h.data = b.data.get();
   if (tied) d.w.token_embd.data = h.data;
@@ -268,7 +361,7 @@ void copy_head_to_huge_pages(ModelData& d) {
 
 }  // namespace
 
-void bind_weights(ModelData& d) {
+void bind_weights(ModelData& d, const ModelOptions& options) {
   const ModelHParams& hp = d.hp;
   Binder b(d);
   const int64_t q_dim = hp.n_head * hp.head_dim;
@@ -309,14 +402,19 @@ void bind_weights(ModelData& d) {
     for (const arch::LayerTensorSpec& s : specs) {
       const std::string name = names::blk(i, s.gguf);
       if (s.ternary) {
-        L.linear(s.role) = b.bitlinear(name, dims(s.out), dims(s.in));
+        b.bitlinear(L.linear(s.role), name, dims(s.out), dims(s.in));
       } else {
         L.norm(s.role) = b.vector(name, dims(s.out));
       }
     }
   }
   b.check_all_used();
-  if (decode_pages() == PageKind::Huge) copy_head_to_huge_pages(d);
+  // A load-time pool, gone when loading ends: sessions make their own (their thread count
+  // is not known here), and a 2-thread pool starts in microseconds.
+  ThreadPool pool(options.load_threads);
+  d.report.load_threads = pool.size();
+  b.repack_all(pool, options);
+  if (decode_pages() == PageKind::Huge) place_head(d, pool);
   // What the kernel actually gave (it may fall back to 4 KiB pages), for `tern info`.
   d.report.thp_mode = thp_mode();
   for (const OwnedBuffer& o : d.owned) {

@@ -25,15 +25,20 @@ void* allocate_pages(size_t bytes, PageKind kind) {
   return p;
 }
 
-std::optional<uint64_t> huge_page_bytes(const void* p, size_t n) {
+namespace {
+
+// The sum of smaps field `field` ("AnonHugePages", "FilePmdMapped") over the mappings of
+// /proc/self/smaps that overlap [p, p + n), each clipped to its overlap.
+std::optional<uint64_t> smaps_huge_bytes(const void* p, size_t n, const char* field) {
   std::ifstream smaps("/proc/self/smaps");
   if (!smaps) return std::nullopt;
   const uint64_t lo = reinterpret_cast<uintptr_t>(p), hi = lo + n;
+  const std::string pattern = std::string(field) + ": %llu kB";
   uint64_t total = 0, overlap = 0;  // overlap of the current mapping with [lo, hi)
   std::string line;
   while (std::getline(smaps, line)) {
     unsigned long long kib = 0;
-    if (std::sscanf(line.c_str(), "AnonHugePages: %llu kB", &kib) == 1) {
+    if (std::sscanf(line.c_str(), pattern.c_str(), &kib) == 1) {
       // A mapping may be larger than the range; its huge pages count only up to the part
       // that overlaps (smaps does not say where in the mapping they are).
       total += std::min<uint64_t>(kib * 1024, overlap);
@@ -46,6 +51,12 @@ std::optional<uint64_t> huge_page_bytes(const void* p, size_t n) {
   }
   return total;
 }
+
+}  // namespace
+
+std::optional<uint64_t> huge_page_bytes(const void* p, size_t n) { return smaps_huge_bytes(p, n, "AnonHugePages"); }
+
+std::optional<uint64_t> file_huge_page_bytes(const void* p, size_t n) { return smaps_huge_bytes(p, n, "FilePmdMapped"); }
 
 std::string thp_mode() {
   std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");

@@ -36,6 +36,12 @@ void* allocate_pages(size_t bytes, PageKind kind);
 // the overlap. std::nullopt when /proc/self/smaps cannot be read.
 std::optional<uint64_t> huge_page_bytes(const void* p, size_t n);
 
+// The same for a file mapping: how many bytes of [p, p + n) are mapped with 2 MiB page
+// table entries onto 2 MiB page-cache folios (smaps FilePmdMapped). Linux 6.x file systems
+// with large folios (ext4 since 6.16, xfs, tmpfs) map a file this way when the mapping is
+// 2 MiB aligned and the cache holds 2 MiB folios (e.g. after a cold read with MADV_HUGEPAGE).
+std::optional<uint64_t> file_huge_page_bytes(const void* p, size_t n);
+
 // The THP policy in effect ("always", "madvise", "never"), or "unavailable".
 std::string thp_mode();
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "runtime/huge_pages.h"
 #include "tern/error.h"
 
 namespace tern {
@@ -47,6 +48,41 @@ void MappedFile::release_pages(const uint8_t* begin, uint64_t size) const {
   const uintptr_t b = reinterpret_cast<uintptr_t>(begin), e = b + size;
   const uintptr_t first = (b + page - 1) / page * page, last = e / page * page;
   if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+MappedFile::HugeMapping MappedFile::map_huge(const uint8_t* begin, uint64_t size) const {
+  HugeMapping m;
+  if (data_ == nullptr || begin < data_ || size > size_ || begin - data_ > static_cast<std::ptrdiff_t>(size_ - size)) return m;
+#if defined(MADV_HUGEPAGE) && defined(MADV_POPULATE_READ)
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t b = reinterpret_cast<uintptr_t>(begin), e = b + size;
+  const uintptr_t first = (b + kHuge - 1) / kHuge * kHuge, last = e / kHuge * kHuge;
+  if (last <= first) return m;
+  void* interior = reinterpret_cast<void*>(first);
+  const size_t interior_bytes = last - first;
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t pb = b / page * page;
+  auto populate = [&] { return ::madvise(reinterpret_cast<void*>(pb), e - pb, MADV_POPULATE_READ) == 0; };
+  if (::madvise(interior, interior_bytes, MADV_HUGEPAGE) != 0 || !populate()) return m;
+  m.range_bytes = interior_bytes;
+  m.huge_bytes = file_huge_page_bytes(interior, interior_bytes).value_or(0);
+  if (m.huge_bytes * 10 >= m.range_bytes * 9) return m;
+  // Unmap our pages first: the page cache keeps pages that are mapped.
+  ::madvise(interior, interior_bytes, MADV_DONTNEED);
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return m;
+  ::posix_fadvise(fd, static_cast<off_t>(first - reinterpret_cast<uintptr_t>(data_)), static_cast<off_t>(interior_bytes),
+                  POSIX_FADV_DONTNEED);
+  ::close(fd);
+  m.reread = true;
+  if (!populate()) return m;
+  m.huge_bytes = file_huge_page_bytes(interior, interior_bytes).value_or(0);
+  return m;
+#else
+  (void)begin;
+  (void)size;
+  return m;
+#endif
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept

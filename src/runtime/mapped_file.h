@@ -32,6 +32,20 @@ class MappedFile {
   // that has been copied elsewhere, e.g. weights repacked at load. Pages shared with bytes
   // outside the range are kept; a range outside the mapping is ignored.
   void release_pages(const uint8_t* begin, uint64_t size) const;
+  // Maps [begin, begin + size) now, in 2 MiB pages where the page cache allows: asks for
+  // them on its 2 MiB-aligned interior (MADV_HUGEPAGE, which also makes the interior its own
+  // mapping in /proc/self/smaps) and faults every page in (MADV_POPULATE_READ, reading the
+  // file if it is not cached). When under 90 % of the interior comes out in 2 MiB pages
+  // (the cache holds it in small folios, e.g. the file was just written), the range's
+  // cached pages are dropped (POSIX_FADV_DONTNEED; pages another process maps stay) and
+  // read again, which a large-folio file system (ext4 since Linux 6.16, xfs) does in 2 MiB
+  // folios. huge_bytes says what came out; range_bytes is 0 when the kernel refused.
+  struct HugeMapping {
+    uint64_t range_bytes = 0;  // the 2 MiB-aligned interior advised
+    uint64_t huge_bytes = 0;   // of it mapped in 2 MiB pages
+    bool reread = false;       // the cached pages were dropped and read again
+  };
+  HugeMapping map_huge(const uint8_t* begin, uint64_t size) const;
 
  private:
   void release();
