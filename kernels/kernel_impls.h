@@ -59,9 +59,8 @@ void avx2_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y
 // T1 elements past the weights code 1 (weight 0, cancelled by sums[]). kp = acts.kp.
 void avx2_unpack_t2_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, uint8_t* codes);
 void avx2_unpack_t1_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, uint8_t* codes);
-// The avx512-vnni kernel's GEMV (one token, rows [r0, r1), y indexed by row; kp = acts.kp;
-// only after cpu_runs_avx512_vnni()). avx512_gemv.cpp.
-void avx512_gemv_t2(const TernaryMatrix& w, const int8_t* q, int32_t sum, int32_t* y, int64_t r0, int64_t r1);
+// The avx512-vnni kernel's TERN_T1 GEMV (one token, rows [r0, r1), y indexed by row;
+// kp = acts.kp; only after cpu_runs_avx512_vnni()). avx512_gemv.cpp.
 void avx512_gemv_t1(const TernaryMatrix& w, const int8_t* q, int64_t kp, int32_t sum, int32_t* y, int64_t r0,
                     int64_t r1);
 #endif

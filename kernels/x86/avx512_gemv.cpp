@@ -1,17 +1,17 @@
-// AVX-512 VNNI GEMV (one token: decode) for TERN_T2 and TERN_T1, the avx512-vnni kernel's
-// n_tokens == 1 path. Like every multiply-add kernel it multiplies codes c = t+1 in {0,1,2}
+// AVX-512 VNNI GEMV (one token: decode) for TERN_T1, the avx512-vnni kernel's n_tokens == 1
+// path for the 1.6-bit layout. (TERN_T2 decode keeps avx2-mad's GEMV: a zmm T2 GEMV built
+// the same way measured slower end to end, bench/README.md "AVX-512 GEMV".) Like every multiply-add kernel it multiplies codes c = t+1 in {0,1,2}
 // (unsigned bytes) with the int8 activations and subtracts the token's sum of q at the end.
 //
-// Why not avx2-mad's GEMV: decode must read weights as fast as memory delivers them, and the
-// AVX2 GEMV's decode work (shift, mask, maddubs, int16 add per 32 weights, plus a widening
-// madd) is close to that rate on T2 and far below it on T1 (bench/README.md, "1.6-bit
-// TERN_T1" and "AVX-512 GEMV"). Here one zmm holds the bytes of TWO consecutive 32-byte
-// groups of a row, and vpdpbusd multiplies, sums and accumulates into int32 in one op, so
-// per 64 code lanes T2 costs shift + mask + vpdpbusd and T1 two byte adds, two unsigned
-// compares into masks, one masked move, one blend and vpdpbusd.
+// Why not avx2-mad's T1 GEMV: decode must read weights as fast as memory delivers them, and
+// the AVX2 T1 decode work (7 byte ops per 32 weights plus int16 stages) runs far below that
+// rate (bench/README.md, "1.6-bit TERN_T1"). Here one zmm holds the bytes of TWO consecutive
+// 32-byte groups of a row, and vpdpbusd multiplies, sums and accumulates into int32 in one
+// op: per 64 code lanes two byte adds, two unsigned compares into masks, one masked move,
+// one blend and vpdpbusd.
 //
 // Activations: the zmm's low half meets group g's slice, the high half group g+1's, so a
-// slice's activation vector is two 32-byte loads (elements 32j of group g and of g+1) joined
+// slice's activation vector is two 32-byte loads (elements 32i of group g and of g+1) joined
 // once per 4-row block and shared by the 4 rows. An odd last group runs with the high halves
 // zero (codes and activations), which adds nothing.
 //
@@ -76,48 +76,6 @@ inline void store_block(const Block& b, __m128i total, int32_t* y) {
   _mm_store_si128(reinterpret_cast<__m128i*>(out), total);
   for (int i = 0; i < b.valid; ++i) y[i] = out[i];
 }
-
-// ---- TERN_T2: slice j of a group is bits 2j+1:2j of its 32 bytes ----------------------
-// acc[i] += codes of slice j of x[i] . a for the 4 rows.
-TERN_AVX512 inline void t2_slice(__m512i acc[kRows], const __m512i x[kRows], int j, __m512i a) {
-  const __m512i m3 = _mm512_set1_epi8(3);
-  for (int i = 0; i < kRows; ++i) {
-    const __m512i c = _mm512_and_si512(_mm512_srli_epi16(x[i], 2 * j), m3);
-    acc[i] = _mm512_dpbusd_epi32(acc[i], c, a);
-  }
-}
-
-}  // namespace
-
-TERN_AVX512 void avx512_gemv_t2(const TernaryMatrix& w, const int8_t* q, int32_t sum, int32_t* y, int64_t r0,
-                                int64_t r1) {
-  const int64_t row_bytes = t2_row_bytes(w.k), groups = row_bytes / kT2GroupBytes, pairs = groups / 2;
-  for (int64_t r = r0; r < r1; r += kRows) {
-    const Block b = block_at(w, row_bytes, r, r1);
-    __m512i acc[kRows] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                          _mm512_setzero_si512()};
-    for (int64_t p = 0; p < pairs; ++p) {
-      prefetch_next(b, p);
-      const int64_t off = p * 2 * kT2GroupBytes;
-      const int8_t* qg = q + p * 2 * kT2GroupElems;
-      __m512i x[kRows];
-      for (int i = 0; i < kRows; ++i) x[i] = load_pair(b.row[i] + off);
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) t2_slice(acc, x, j, pair_acts(qg + 32 * j, qg + kT2GroupElems + 32 * j));
-    }
-    if (groups % 2 != 0) {
-      const int64_t off = pairs * 2 * kT2GroupBytes;
-      const int8_t* qg = q + pairs * 2 * kT2GroupElems;
-      __m512i x[kRows];
-      for (int i = 0; i < kRows; ++i) x[i] = load_half(b.row[i] + off);
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) t2_slice(acc, x, j, half_acts(qg + 32 * j));
-    }
-    store_block(b, _mm_sub_epi32(hsum4(acc[0], acc[1], acc[2], acc[3]), _mm_set1_epi32(sum)), y + r);
-  }
-}
-
-namespace {
 
 // ---- TERN_T1: digit i of a byte is ((byte * 3^i) mod 256) * 3 >> 8 --------------------
 // With x = byte * 3^i mod 256 (unsigned), the digit is [x > 85] + [x > 170]: two unsigned

@@ -14,7 +14,8 @@
 // of magnitude <= 2 * 128 per step; over kp elements a lane holds at most kp/16 * 4 * 256 =
 // 64 * kp in magnitude, and the 16 lanes' total 256 * kp: below 2^31 for kp < 8 M.
 //
-// GEMV (one token: decode): avx512_gemv.cpp, zmm vpdpbusd on two groups per load.
+// GEMV (one token: decode): avx2-mad's for TERN_T2 (a zmm one measured slower end to end:
+// bench/README.md "AVX-512 GEMV"), avx512_gemv.cpp's zmm vpdpbusd GEMV for TERN_T1.
 //
 // The file is compiled with the AVX2 flags like every x86 kernel; the AVX-512 functions
 // carry their own target attribute and run only after cpu_runs_avx512_vnni() (backend.cpp) saw the
@@ -219,7 +220,7 @@ void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
   counters::ternary_avx512_vnni.bump();
   if (acts.n_tokens == 1) {
-    avx512_gemv_t2(w, acts.q, acts.sums[0], y, r0, r1);
+    kAvx2MadKernel.matmul(w, acts, y, ldy, r0, r1);
   } else if (acts.n_tokens <= kDirectMaxTokens) {
     gemm_direct_t2(w, acts, y, ldy, r0, r1);
   } else {
@@ -239,7 +240,7 @@ void matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int
 }  // namespace
 
 const Kernel kAvx512VnniKernel = {
-    "avx512-vnni", "AVX-512 VNNI vpdpbusd: GEMM in 4-row x 6-token zmm tiles (prefill), 4-row zmm GEMV (decode)",
+    "avx512-vnni", "AVX-512 VNNI vpdpbusd GEMM (4-row x 6-token zmm tiles) for prefill; avx2-mad GEMV (T2) / zmm GEMV (T1) for decode",
     cpu_runs_avx512_vnni, 40, prepare, matmul, kRows, "AVX-512 F/BW/VNNI", matmul_t1};
 
 }  // namespace tern::kernels
