@@ -64,15 +64,15 @@ uint32_t get_u32(const uint8_t* p) {
   std::memcpy(&v, p, 4);
   return v;
 }
+// Appends v's bytes (host order, as get_* read them). insert, not resize + memcpy: GCC 12
+// for aarch64 reports a false -Wstringop-overflow on the zero-fill of the resize.
 void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-  const size_t o = out.size();
-  out.resize(o + 8);
-  std::memcpy(out.data() + o, &v, 8);
+  const auto* b = reinterpret_cast<const uint8_t*>(&v);
+  out.insert(out.end(), b, b + 8);
 }
 void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-  const size_t o = out.size();
-  out.resize(o + 4);
-  std::memcpy(out.data() + o, &v, 4);
+  const auto* b = reinterpret_cast<const uint8_t*>(&v);
+  out.insert(out.end(), b, b + 4);
 }
 
 // pwrite until done; false on an error.
