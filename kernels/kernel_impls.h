@@ -47,6 +47,25 @@ const Kernel& checked_kernel(const std::string& name, const std::string& origin)
 // Fills acts.sums (per token: sum of its kp int8 values). Shared by the MAD kernels.
 void compute_token_sums(PreparedActs& acts);
 
+// How one TERN_T1 matrix meets its activations (kernels/ternary.h): full 160-element groups,
+// slices of the last partial group, and the elements processed, min(kp, t1_padded_k(k)).
+struct T1Span {
+  int64_t full_groups;
+  int tail_slices;
+  int64_t covered;
+};
+inline T1Span t1_span_of(const TernaryMatrix& w, int64_t kp) {
+  const int64_t covered = kp < t1_padded_k(w.k) ? kp : t1_padded_k(w.k);
+  const int64_t slices = covered / 32;  // both multiples of 32
+  return {slices / kT1TritsPerByte, static_cast<int>(slices % kT1TritsPerByte), covered};
+}
+// q summed over the activation elements no weight covers (zero weights whose q sums[] holds).
+inline int32_t t1_uncovered_sum(const int8_t* q, int64_t covered, int64_t kp) {
+  int32_t s = 0;
+  for (int64_t e = covered; e < kp; ++e) s += q[e];
+  return s;
+}
+
 // TERN_T1 matmuls (Kernel::matmul_t1). They read only acts.q and acts.sums, which every
 // kernel's prepare() fills, so any of them can serve activations prepared by any kernel.
 void scalar_matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,

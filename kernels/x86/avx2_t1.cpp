@@ -36,19 +36,6 @@ inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const
 
 using avx2_gemm::hsum4;
 
-// The shape of one matrix against its activations: full groups, slices of the last partial
-// group, and the activation elements past the weights.
-struct Span {
-  int64_t full_groups;
-  int tail_slices;
-  int64_t covered;  // elements processed: min(kp, t1_padded_k(k))
-};
-inline Span span_of(const TernaryMatrix& w, int64_t kp) {
-  const int64_t covered = std::min(kp, t1_padded_k(w.k));
-  const int64_t slices = covered / 32;  // both multiples of 32
-  return {slices / kSlices, static_cast<int>(slices % kSlices), covered};
-}
-
 // Signed-shifted byte -> code vector (0, 1, 2 per lane).
 inline __m256i codes_of(__m256i xs) {
   const __m256i m1 = _mm256_cmpgt_epi8(xs, _mm256_set1_epi8(-43));  // x > 85
@@ -79,18 +66,11 @@ inline __m256i group_dot_n(__m256i raw, const __m256i* a, int n) {
   }
 }
 
-// q summed over the activation elements no weight covers (zero weights whose q sums[] holds).
-inline int32_t uncovered_sum(const int8_t* q, int64_t covered, int64_t kp) {
-  int32_t s = 0;
-  for (int64_t e = covered; e < kp; ++e) s += q[e];
-  return s;
-}
-
 // One token, rows [r0, r1).
 void gemv(const TernaryMatrix& w, const int8_t* q, int64_t kp, int32_t sum, int32_t* y, int64_t r0, int64_t r1) {
   const int64_t row_bytes = t1_row_bytes(w.k);
-  const Span sp = span_of(w, kp);
-  const int32_t correction = sum - uncovered_sum(q, sp.covered, kp);
+  const T1Span sp = t1_span_of(w, kp);
+  const int32_t correction = sum - t1_uncovered_sum(q, sp.covered, kp);
   const __m256i ones = _mm256_set1_epi16(1);
   int64_t r = r0;
   for (; r + kRowsPerPass <= r1; r += kRowsPerPass) {
@@ -153,7 +133,7 @@ void gemv(const TernaryMatrix& w, const int8_t* q, int64_t kp, int32_t sum, int3
 // nothing; elements past the weights: code 1, weight 0, which cancels against sums[]).
 void unpack_rows(const TernaryMatrix& w, int64_t r, int64_t rows, int64_t kp, uint8_t* codes) {
   const int64_t row_bytes = t1_row_bytes(w.k);
-  const Span sp = span_of(w, kp);
+  const T1Span sp = t1_span_of(w, kp);
   for (int i = 0; i < kRowsPerPass; ++i) {
     uint8_t* out = codes + i * kp;
     if (r + i >= rows) {

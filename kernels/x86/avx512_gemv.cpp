@@ -104,12 +104,10 @@ TERN_AVX512 void avx512_gemv_t1(const TernaryMatrix& w, const int8_t* q, int64_t
   const int64_t row_bytes = t1_row_bytes(w.k);
   // Slices below min(kp, t1_padded_k(k)) exist in both the weights and the activations
   // (kernels/ternary.h); activations past them meet zero weights, but sums[] counted them.
-  const int64_t covered = std::min(kp, t1_padded_k(w.k));
-  const int64_t slices = covered / 32, full_groups = slices / kT1TritsPerByte, pairs = full_groups / 2;
-  const int tail_slices = static_cast<int>(slices % kT1TritsPerByte);
-  int32_t uncovered = 0;
-  for (int64_t e = covered; e < kp; ++e) uncovered += q[e];
-  const int32_t correction = sum - uncovered;
+  const T1Span sp = t1_span_of(w, kp);
+  const int64_t full_groups = sp.full_groups, pairs = full_groups / 2;
+  const int tail_slices = sp.tail_slices;
+  const int32_t correction = sum - t1_uncovered_sum(q, sp.covered, kp);
   for (int64_t r = r0; r < r1; r += kRows) {
     const Block b = block_at(w, row_bytes, r, r1);
     __m512i acc[kRows] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
