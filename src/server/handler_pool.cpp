@@ -18,7 +18,7 @@ namespace {
 
 }  // namespace
 
-HandlerPool::HandlerPool(size_t n_threads, std::function<void()> warm_up) : warm_up_(std::move(warm_up)) {
+HandlerPool::HandlerPool(size_t n_threads, std::function<void()> warm_up) : warm_up_(std::move(warm_up)), n_threads_(n_threads) {
   workers_.reserve(n_threads);
   idle_.reserve(n_threads);
   for (size_t i = 0; i < n_threads; ++i) {
@@ -26,6 +26,8 @@ HandlerPool::HandlerPool(size_t n_threads, std::function<void()> warm_up) : warm
     Worker* w = workers_.back().get();
     w->thread = std::thread([this, w] { work(*w); });
   }
+  std::unique_lock<std::mutex> lock(mu_);
+  all_started_.wait(lock, [&] { return started_ == n_threads_; });
 }
 
 HandlerPool::~HandlerPool() { shutdown(); }
@@ -59,6 +61,7 @@ void HandlerPool::work(Worker& w) {
     }
   }
   std::unique_lock<std::mutex> lock(mu_);
+  if (++started_ == n_threads_) all_started_.notify_one();
   for (;;) {
     if (w.task) {
       std::function<void()> fn = std::move(w.task);

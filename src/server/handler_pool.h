@@ -23,7 +23,8 @@ class HandlerPool {
   static constexpr size_t kStackReserve = 64 * 1024;
 
   // warm_up runs once on every thread as it starts (before it takes connections): what a
-  // request does on a handler thread, so first-use allocations happen at start too.
+  // request does on a handler thread, so first-use allocations happen at start too. Returns
+  // once every thread is idle, so the first request after start is never refused as "busy".
   HandlerPool(size_t n_threads, std::function<void()> warm_up);
   ~HandlerPool();
   HandlerPool(const HandlerPool&) = delete;
@@ -43,10 +44,13 @@ class HandlerPool {
   void work(Worker& w);
 
   std::function<void()> warm_up_;
+  const size_t n_threads_;
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::mutex mu_;
   std::vector<Worker*> idle_;  // LIFO: back() idled last
+  std::condition_variable all_started_;  // the constructor waits on it
+  size_t started_ = 0;                   // threads that reached the idle list once
   bool stopping_ = false;
 };
 
