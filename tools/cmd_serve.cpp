@@ -16,6 +16,7 @@
 #include "tern/error.h"
 #include "tools/command.h"
 #include "tools/model_flags.h"
+#include "tools/spec_flags.h"
 
 namespace tern::cli {
 namespace {
@@ -24,6 +25,7 @@ struct ServeOptions {
   ModelFlags model;
   server::ServerOptions server;
   std::vector<std::string> api_key_files;
+  SpecFlags spec;
 };
 
 // Every connection is a descriptor: the soft limit (often 1024) is raised to the hard one,
@@ -54,6 +56,8 @@ void collect_api_keys(ServeOptions& o) {
 }
 
 int run_serve(ServeOptions& o) {
+  check_spec_flags(o.spec);
+  if (o.spec.on) o.server.spec = o.spec.draft;
   collect_api_keys(o);
   fit_connections_to_descriptors(o.server);
   auto model = Model::load(o.model.model, model_options(o.model));
@@ -131,6 +135,8 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
       sub.add_option("--max-tokens-cap", o->server.max_tokens_cap, "largest max_tokens a request may ask")
           ->check(CLI::PositiveNumber);
       add_special_in_content_flag(sub, o->server.allow_special_in_content);
+      // Drafts are verified by a slot decoding alone; with more, the batched step shares the weights already.
+      add_spec_flags(sub, o->spec);
       return [o] { return run_serve(*o); };
     }, 30});
 

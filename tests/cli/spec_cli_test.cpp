@@ -94,3 +94,13 @@ TEST(SpecCli, FlagsOutOfRangeNameTheFlag) {
     EXPECT_NE(r.err.find(name), std::string::npos) << flags << ": " << r.err;
   }
 }
+
+TEST(SpecCli, ServeRefusesBadDraftFlagsBeforeLoading) {
+  for (const auto& [flags, name] : {std::pair<std::string, std::string>{"--draft-max 0", "--draft-max"},
+                                    {"--draft-max 4 --draft-min 5", "--draft-min"}}) {
+    // timeout: a serve that wrongly accepted the flags would otherwise listen forever
+    auto r = run_command("timeout 20 " + shell_quote(TERN_BINARY) + " serve -m " + shell_quote(kDemo) + " --port 0 --spec " + flags);
+    EXPECT_NE(r.exit_code, 0) << flags;
+    EXPECT_NE(r.err.find(name), std::string::npos) << flags << ": " << r.err;
+  }
+}
