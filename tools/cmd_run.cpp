@@ -3,7 +3,7 @@
 //   tern run -m MODEL (-p TEXT | -f FILE | --ids 984,50,76) [--chat [-s SYSTEM]] -n 32
 //            [--temp 0 --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed]
 //            [--ignore-eos] [--kv-type f16|f32] [-t THREADS] [--kernel NAME] [-c CTX]
-//            [--dump-logits FILE] [--spec|--no-spec --draft-max N --draft-min N --ngram-min N --ngram-max N]
+//            [--dump-logits FILE] [--spec|--no-spec --draft-max N --draft-min N --ngram-min N --ngram-max N --draft-policy P]
 //
 // A text prompt streams the generated text on stdout; an --ids prompt prints the generated
 // ids (comma-separated). Timing goes to stderr. --chat renders the prompt as one user
@@ -264,9 +264,10 @@ int run(const RunOptions& o) {
   if (st.spec.steps > 0) {
     std::fprintf(stderr,
                  "tern run: speculative: %" PRId64 " forward passes for %" PRId64 " tokens | drafted %" PRId64
-                 ", accepted %" PRId64 " (%.1f %%)\n",
+                 ", accepted %" PRId64 " (%.1f %%), declined %" PRId64 " (would not pay)\n",
                  st.spec.steps, st.generated - 1, st.spec.drafted, st.spec.accepted,
-                 st.spec.drafted > 0 ? 100.0 * static_cast<double>(st.spec.accepted) / static_cast<double>(st.spec.drafted) : 0.0);
+                 st.spec.drafted > 0 ? 100.0 * static_cast<double>(st.spec.accepted) / static_cast<double>(st.spec.drafted) : 0.0,
+                 st.spec.declined);
   }
   return 0;
 }
