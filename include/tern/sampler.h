@@ -70,6 +70,9 @@ class Sampler {
   void accept(int32_t token);
   // Forgets the window and restarts the random sequence from the seed.
   void reset();
+  // Forgets the window (and the penalties' counts) but keeps the random sequence going: a
+  // new conversation in the same run draws new numbers, and the run stays reproducible.
+  void forget_tokens();
 
   // The chain without the draw: penalty, top-k, top-p, min-p. Returns the surviving
   // candidates, sorted by logit (descending, ties by lower id), with their probabilities

@@ -54,6 +54,10 @@ Sampler::Sampler(const SamplerConfig& c, int32_t n_vocab) : config_(c), n_vocab_
 
 void Sampler::reset() {
   rng_.seed(config_.seed);
+  forget_tokens();
+}
+
+void Sampler::forget_tokens() {
   history_len_ = history_next_ = 0;
   for (int32_t id : generated_) counts_[static_cast<std::size_t>(id)] = 0;
   generated_.clear();
