@@ -21,6 +21,14 @@ add_library(Unistring::unistring UNKNOWN IMPORTED)
 set_target_properties(Unistring::unistring PROPERTIES IMPORTED_LOCATION ${UNISTRING_LIBRARY}
                       INTERFACE_INCLUDE_DIRECTORIES ${UNISTRING_INCLUDE_DIR})
 
+# libedit (BSD): `tern chat`'s line editor and history (tools/line_reader.cpp). Found by
+# path, as libunistring above, so the aarch64 cross build finds libedit-dev:arm64.
+find_path(EDITLINE_INCLUDE_DIR editline/readline.h REQUIRED)
+find_library(EDITLINE_LIBRARY edit REQUIRED)
+add_library(Editline::editline UNKNOWN IMPORTED)
+set_target_properties(Editline::editline PROPERTIES IMPORTED_LOCATION ${EDITLINE_LIBRARY}
+                      INTERFACE_INCLUDE_DIRECTORIES ${EDITLINE_INCLUDE_DIR})
+
 if(TERN_TESTS)
   find_package(GTest REQUIRED)   # arm64 builds come from libgtest-dev:arm64 (multiarch)
 endif()

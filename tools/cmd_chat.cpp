@@ -1,19 +1,23 @@
 // `tern chat`: interactive, streaming chat with the model's own template.
 //
-//   tern chat -m MODEL [-s SYSTEM] [-n MAX_REPLY] [-c CTX] [-t N] [--temp ...] [--context-full stop|slide]
+//   tern chat -m MODEL [-sys SYSTEM] [-n MAX_REPLY] [-c CTX] [-t N] [--temp ...] [--context-full stop|slide]
 //
-// On a terminal: a prompt, replies streamed token by token, commands /help /reset /regen
-// /save FILE /stats /exit; Ctrl-C stops the current reply (not the program), Ctrl-D exits.
-// When stdin is not a terminal it reads one user turn per line and prints only the replies
-// (one per line), so it can be scripted; -v adds a stats line per turn on stderr.
+// On a terminal: a line editor with history (tools/line_reader.h), replies streamed token by
+// token in colour, commands /help /reset /regen /save FILE /stats /exit; Ctrl-C stops the
+// current reply (not the program), Ctrl-D exits. A message may span lines (a trailing
+// backslash, or a """ block). When stdin is not a terminal it reads one user turn per line
+// (same multi-line rules) and prints only the replies (one per line), so it can be scripted;
+// -v adds a stats line per turn on stderr.
 // Every turn evaluates only the tokens the KV cache does not already hold (see /stats).
 // What the user types is text: special-token text in it never becomes a control token, so
 // it cannot end the turn and forge another (--allow-special-in-content allows it).
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unistd.h>
@@ -23,6 +27,7 @@
 #include "tern/error.h"
 #include "tools/command.h"
 #include "tools/conversation.h"
+#include "tools/line_reader.h"
 #include "tools/model_flags.h"
 #include "tools/spec_flags.h"
 
@@ -53,7 +58,28 @@ struct ChatOptions {
   SpecFlags spec;
   bool conversation = true;
   bool seed_given = false;
+  std::string color = "auto";
+  bool history = true;
 };
+
+// ANSI colours for the roles: the prompt marker bold green, the reply cyan; none unless
+// stdout is a terminal (and NO_COLOR is unset) or --color always.
+struct Palette {
+  const char* prompt = "";
+  const char* reply = "";
+  const char* reset = "";
+  std::string prompt_wrapped(const std::string& marker) const {
+    if (*prompt == '\0') return marker;
+    return std::string("\1") + prompt + "\2" + marker + "\1" + reset + "\2";
+  }
+};
+
+Palette palette(const std::string& when) {
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool on = when == "always" || (when == "auto" && ::isatty(STDOUT_FILENO) && !(no_color && *no_color));
+  if (!on) return {};
+  return {"\033[1;32m", "\033[36m", "\033[0m"};
+}
 
 const char* kHelp =
     "commands:\n"
@@ -62,7 +88,8 @@ const char* kHelp =
     "  /regen        drop the last reply and generate it again\n"
     "  /save FILE    write the conversation as JSON\n"
     "  /stats        tokens and speed of the last turn, KV cache use\n"
-    "  /exit         quit (or Ctrl-D); Ctrl-C stops the current reply\n";
+    "  /exit         quit (or Ctrl-D); Ctrl-C stops the current reply\n"
+    "a line ending in \\ continues the message; a line \"\"\" opens a block that the next \"\"\" ends\n";
 
 std::string stats_line(const Conversation& conv) {
   const TurnStats& s = conv.last_stats();
@@ -112,17 +139,20 @@ int run_chat(const ChatOptions& o) {
                 o.model.model.c_str(), model->hparams().arch.c_str(), static_cast<long long>(model->hparams().n_layer),
                 model->report().kernel.c_str(), static_cast<long long>(session.n_ctx()), load_timer.seconds());
   }
-  const auto stream = [](std::string_view text) {
+  const Palette colour = palette(o.color);
+  const auto stream = [&colour](std::string_view text) {
+    std::fputs(colour.reply, stdout);
     std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputs(colour.reset, stdout);
     std::fflush(stdout);
   };
-  std::string line;
+  LineReader reader(interactive, o.history ? default_history_file() : "");
+  // The prompt's colour codes are wrapped in \1 .. \2, so libedit leaves them out of the width.
+  const std::string prompt = "\n" + colour.prompt_wrapped(">") + " ", more = colour.prompt_wrapped(".") + " ";
   for (;;) {
-    if (interactive) {
-      std::printf("\n> ");
-      std::fflush(stdout);
-    }
-    if (!std::getline(std::cin, line)) break;  // Ctrl-D / end of input
+    const std::optional<std::string> message = reader.read_message(interactive ? prompt : "", interactive ? more : "");
+    if (!message) break;  // Ctrl-D / end of input
+    const std::string& line = *message;
     if (line.empty()) continue;
     if (line[0] == '/') {
       const std::string cmd = line.substr(0, line.find(' '));
@@ -185,6 +215,13 @@ const bool registered = register_command({"chat", "Interactive streaming chat wi
       sub.add_option("--context-full", o->context_full, "when the context is full: stop (default) or slide (drop oldest turns)")
           ->check(CLI::IsMember({"stop", "slide"}));
       sub.add_flag("-v,--verbose", o->verbose, "print a stats line per turn on stderr");
+      sub.add_option("--color,--colour", o->color,
+                     "colour the roles: auto (when stdout is a terminal and NO_COLOR is unset), always, never")
+          ->check(CLI::IsMember({"auto", "always", "never"}))
+          ->capture_default_str();
+      sub.add_flag("!--no-history", o->history,
+                   "keep no history file (default: typed lines are kept in $XDG_STATE_HOME/tern/chat_history, "
+                   "else ~/.local/state/tern/chat_history)");
       add_special_in_content_flag(sub, o->allow_special_in_content);
       add_spec_flags(sub, o->spec);
       CLI::App* app = &sub;
