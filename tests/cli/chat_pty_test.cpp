@@ -7,8 +7,10 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -24,7 +26,7 @@ using tern::testing::ScratchDir;
 using tern::testing::slurp;
 
 const std::string kDemo = std::string(TERN_SOURCE_DIR) + "/models/tern-demo-6m.gguf";
-constexpr auto kTimeout = std::chrono::seconds(60);  // generous: sanitizers, qemu, a loaded machine
+constexpr auto kTimeout = std::chrono::seconds(20);  // generous: sanitizers, qemu, a loaded machine
 
 // One `tern chat` on a pseudo-terminal.
 class PtyChat {
@@ -59,12 +61,20 @@ class PtyChat {
   bool started() const { return pid_ > 0; }
 
   // Reads until the output holds `count` prompts ("> " at a line start), or the time is up.
+  // Then waits until the line editor has the terminal in raw mode: keys typed while the
+  // terminal is still line-buffered would be cooked by the kernel (Ctrl-D an end of file,
+  // arrows echoed as text) before libedit sees them. The master reads the slave's termios.
   bool wait_for_prompts(int count) {
     const auto deadline = std::chrono::steady_clock::now() + kTimeout;
     while (prompts() < count) {
       if (std::chrono::steady_clock::now() > deadline || !read_some(deadline)) return false;
     }
-    return true;
+    for (;;) {
+      termios t{};
+      if (tcgetattr(fd_, &t) == 0 && (t.c_lflag & ICANON) == 0) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      read_some(std::chrono::steady_clock::now() + std::chrono::milliseconds(5));
+    }
   }
   void type(const std::string& keys) { ASSERT_EQ(write(fd_, keys.data(), keys.size()), static_cast<ssize_t>(keys.size())); }
   // Types a line and waits for the next prompt (the reply is done).
@@ -73,13 +83,19 @@ class PtyChat {
     type(keys + "\r");
     return wait_for_prompts(before + 1);
   }
-  int finish() {  // Ctrl-D; the exit status
+  int finish() {  // Ctrl-D; the exit status, or -2 when it has not exited in time
     type("\x04");
     const auto deadline = std::chrono::steady_clock::now() + kTimeout;
-    while (read_some(deadline)) {
-    }
     int status = 0;
-    waitpid(pid_, &status, 0);
+    for (;;) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) break;
+      if (!read_some(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100))) &&
+          std::chrono::steady_clock::now() > deadline) {
+        return -2;
+      }
+    }
+    while (read_some(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
+    }
     exited_ = true;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
@@ -138,7 +154,7 @@ TEST(ChatPty, ArrowKeysEditAndUpRecallsHistory) {
   ASSERT_TRUE(again.wait_for_prompts(1)) << again.output();
   ASSERT_TRUE(again.line("\x1b[A\x1b[A")) << again.output();  // Up twice: before "/save", "Zabc!"
   ASSERT_TRUE(again.line("/save " + (home / "b.json"))) << again.output();
-  EXPECT_EQ(again.finish(), 0);
+  EXPECT_EQ(again.finish(), 0) << again.output();
   EXPECT_EQ(user_messages(home / "b.json"), (std::vector<std::string>{"Zabc!"})) << again.output();
 }
 
@@ -153,7 +169,7 @@ TEST(ChatPty, MultiLineInputIsOneMessage) {
   chat.type("  indented\r");
   ASSERT_TRUE(chat.line("\"\"\"")) << chat.output();
   ASSERT_TRUE(chat.line("/save " + (home / "m.json"))) << chat.output();
-  EXPECT_EQ(chat.finish(), 0);
+  EXPECT_EQ(chat.finish(), 0) << chat.output();
   EXPECT_EQ(user_messages(home / "m.json"), (std::vector<std::string>{"first line\nsecond line", "a block\n  indented"}))
       << chat.output();
   EXPECT_FALSE(std::filesystem::exists(home / ".local/state/tern/chat_history")) << "--no-history";
@@ -164,14 +180,14 @@ TEST(ChatPty, RolesAreColouredAtATerminalUnlessNoColor) {
   PtyChat chat(home.path(), {"--no-history"});
   ASSERT_TRUE(chat.wait_for_prompts(1)) << chat.output();
   ASSERT_TRUE(chat.line("hi")) << chat.output();
-  EXPECT_EQ(chat.finish(), 0);
+  EXPECT_EQ(chat.finish(), 0) << chat.output();
   EXPECT_NE(chat.output().find("\x1b[36m"), std::string::npos) << "the reply in colour";
   EXPECT_NE(chat.output().find("\x1b[1;32m"), std::string::npos) << "the prompt in colour";
 
   PtyChat plain(home.path(), {"--no-history"}, /*no_color=*/true);
   ASSERT_TRUE(plain.wait_for_prompts(1)) << plain.output();
   ASSERT_TRUE(plain.line("hi")) << plain.output();
-  EXPECT_EQ(plain.finish(), 0);
+  EXPECT_EQ(plain.finish(), 0) << plain.output();
   EXPECT_EQ(plain.output().find("\x1b[36m"), std::string::npos) << "NO_COLOR";
 }
 
