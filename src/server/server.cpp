@@ -53,10 +53,12 @@ struct Server::Impl {
   std::mutex template_mu;  // rendering is cheap; one at a time keeps the template code single-threaded
   std::unique_ptr<Scheduler> scheduler;
   Metrics metrics;
+  // Generation requests in flight; closed by drain() / stop(). Before `http`, so it outlives
+  // the handlers whose passes refer to it.
+  DrainGate gate;
   std::unique_ptr<HttpServer> http;
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> answered{0};  // requests of every route, for the stop line
-  DrainGate gate;                     // generation requests in flight; closed by drain() / stop()
   int bound_port = -1;
 
   Impl(std::shared_ptr<const Model> m, ServerOptions o)
