@@ -64,21 +64,40 @@ bool health_becomes(int port, int status, std::string* body = nullptr) {
   return false;
 }
 
-TEST(ServeDrain, InFlightStreamFinishesWhileNewRequestsGet503ThenExits0) {
-  int port = -1;
-  auto srv = start({"--drain-timeout", "600"}, &port);
-  ASSERT_GT(port, 0) << srv->log();
-  std::string got;
-  const int s = open_stream(port, 2000, &got);
-  ASSERT_GE(s, 0);
-  ASSERT_NE(got.find("data: "), std::string::npos) << got;
+// `tern serve --drain-timeout T` with a 2000-token stream on it that has begun.
+class ServeDrain : public ::testing::Test {
+ protected:
+  ~ServeDrain() override {
+    if (sock_ >= 0) ::close(sock_);
+  }
+  void serve_and_stream(const std::string& drain_timeout) {
+    srv_ = start({"--drain-timeout", drain_timeout}, &port_);
+    ASSERT_GT(port_, 0) << srv_->log();
+    sock_ = open_stream(port_, 2000, &got_);
+    ASSERT_GE(sock_, 0);
+    ASSERT_NE(got_.find("data: "), std::string::npos) << got_;
+  }
+  // Reads the stream to its end (the server closes it: Connection: close).
+  void finish_stream() {
+    got_ += read_until_closed(sock_, 300s);
+    ::close(sock_);
+    sock_ = -1;
+  }
 
-  srv->signal(SIGTERM);
+  std::unique_ptr<ServeProcess> srv_;
+  int port_ = -1;
+  int sock_ = -1;
+  std::string got_;
+};
+
+TEST_F(ServeDrain, InFlightStreamFinishesWhileNewRequestsGet503ThenExits0) {
+  ASSERT_NO_FATAL_FAILURE(serve_and_stream("600"));
+  srv_->signal(SIGTERM);
   std::string health;
-  ASSERT_TRUE(health_becomes(port, 503, &health)) << srv->log();
+  ASSERT_TRUE(health_becomes(port_, 503, &health)) << srv_->log();
   EXPECT_NE(health.find("draining"), std::string::npos) << health;
   {
-    httplib::Client c("127.0.0.1", port);
+    httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(60, 0);
     auto r = c.Post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":2})",
                     "application/json");
@@ -93,52 +112,39 @@ TEST(ServeDrain, InFlightStreamFinishesWhileNewRequestsGet503ThenExits0) {
     EXPECT_NE(m->body.find("\ntern_draining 1\n"), std::string::npos) << m->body;
     EXPECT_NE(m->body.find("\ntern_generations_in_flight 1\n"), std::string::npos) << m->body;
   }
-  // The stream, still in flight, runs to its end.
-  got += read_until_closed(s, 300s);
-  ::close(s);
-  EXPECT_NE(got.find("\"finish_reason\":\"length\""), std::string::npos);
-  EXPECT_NE(got.find("\"completion_tokens\":2000"), std::string::npos);
-  EXPECT_NE(got.find("data: [DONE]"), std::string::npos);
-  EXPECT_EQ(srv->wait_exit(120s), 0) << srv->log();
-  const std::string log = srv->log();
+  // The stream, still in flight (its client stopped reading), runs to its end.
+  finish_stream();
+  EXPECT_NE(got_.find("\"finish_reason\":\"length\""), std::string::npos);
+  EXPECT_NE(got_.find("\"completion_tokens\":2000"), std::string::npos);
+  EXPECT_NE(got_.find("data: [DONE]"), std::string::npos);
+  EXPECT_EQ(srv_->wait_exit(120s), 0) << srv_->log();
+  const std::string log = srv_->log();
   EXPECT_NE(log.find("\"event\":\"drain\",\"in_flight\":1"), std::string::npos) << log;
   EXPECT_NE(log.find("\"event\":\"drained\",\"in_flight\":1,\"finished\":1,\"cancelled\":0"), std::string::npos) << log;
 }
 
-TEST(ServeDrain, DeadlineCancelsALongGenerationAndStillExits0) {
-  int port = -1;
-  auto srv = start({"--drain-timeout", "0.2"}, &port);
-  ASSERT_GT(port, 0) << srv->log();
-  std::string got;
-  const int s = open_stream(port, 2000, &got);  // far longer than 0.2 s of decoding
-  ASSERT_GE(s, 0);
-  srv->signal(SIGTERM);
-  got += read_until_closed(s, 300s);
-  ::close(s);
-  EXPECT_NE(got.find("\"finish_reason\":\"cancelled\""), std::string::npos);
-  EXPECT_EQ(got.find("\"completion_tokens\":2000"), std::string::npos);
-  EXPECT_NE(got.find("data: [DONE]"), std::string::npos);
-  EXPECT_EQ(srv->wait_exit(60s), 0) << srv->log();
-  EXPECT_NE(srv->log().find("\"cancelled\":1"), std::string::npos) << srv->log();
+TEST_F(ServeDrain, DeadlineCancelsALongGenerationAndStillExits0) {
+  ASSERT_NO_FATAL_FAILURE(serve_and_stream("0.2"));  // far less than 2000 tokens of decoding
+  srv_->signal(SIGTERM);
+  finish_stream();
+  EXPECT_NE(got_.find("\"finish_reason\":\"cancelled\""), std::string::npos);
+  EXPECT_EQ(got_.find("\"completion_tokens\":2000"), std::string::npos);
+  EXPECT_NE(got_.find("data: [DONE]"), std::string::npos);
+  EXPECT_EQ(srv_->wait_exit(60s), 0) << srv_->log();
+  EXPECT_NE(srv_->log().find("\"cancelled\":1"), std::string::npos) << srv_->log();
 }
 
-TEST(ServeDrain, SecondSignalStopsAtOnce) {
-  int port = -1;
-  auto srv = start({"--drain-timeout", "600"}, &port);
-  ASSERT_GT(port, 0) << srv->log();
-  std::string got;
-  const int s = open_stream(port, 2000, &got);
-  ASSERT_GE(s, 0);
-  srv->signal(SIGTERM);
-  ASSERT_TRUE(health_becomes(port, 503)) << srv->log();
-  srv->signal(SIGINT);
-  got += read_until_closed(s, 300s);
-  ::close(s);
-  EXPECT_NE(got.find("\"finish_reason\":\"cancelled\""), std::string::npos);
-  EXPECT_EQ(srv->wait_exit(60s), 0) << srv->log();
+TEST_F(ServeDrain, SecondSignalStopsAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(serve_and_stream("600"));
+  srv_->signal(SIGTERM);
+  ASSERT_TRUE(health_becomes(port_, 503)) << srv_->log();
+  srv_->signal(SIGINT);
+  finish_stream();
+  EXPECT_NE(got_.find("\"finish_reason\":\"cancelled\""), std::string::npos);
+  EXPECT_EQ(srv_->wait_exit(60s), 0) << srv_->log();
 }
 
-TEST(ServeDrain, DrainTimeoutOutOfRangeIsRefusedByName) {
+TEST_F(ServeDrain, DrainTimeoutOutOfRangeIsRefusedByName) {
   ServeProcess srv({"-m", demo_model(), "--drain-timeout", "-1"});
   EXPECT_NE(srv.wait_exit(60s), 0);
   EXPECT_NE(srv.log().find("--drain-timeout"), std::string::npos) << srv.log();
