@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds tern, and starts a chat with the model shipped
-# in models/. Extra arguments go to `tern chat` (e.g. -t 2, --temp 0.7, -s "system prompt").
+# in models/. Extra arguments go to `tern chat` (e.g. -t 2, --temp 0.7, -sys "system prompt").
 # If no chat-capable model is present yet, it runs `tern info` on the newest .gguf and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."

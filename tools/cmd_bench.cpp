@@ -6,6 +6,8 @@
 // then -r times timed; the figure is the median tokens/s ± the sample standard deviation.
 // Around every timed repetition the RAPL counters are read (src/runtime/energy.h), so
 // J/token is measured energy divided by tokens, or "unavailable (why)" — never an estimate.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -27,6 +29,7 @@
 #include "tern/model.h"
 #include "tern/session.h"
 #include "tools/command.h"
+#include "tools/model_flags.h"
 
 namespace tern::cli {
 namespace {
@@ -150,8 +153,10 @@ class Runner {
     r.energy.measured = meter_.available();
     r.energy.reason = meter_.unavailable_reason();
     for (int rep = 0; rep < o_.repetitions; ++rep) {
-      std::fprintf(stderr, "\rtern bench: %s, %d thread%s, repetition %d/%d   ", r.name.c_str(), threads,
-                   threads == 1 ? "" : "s", rep + 1, o_.repetitions);
+      if (progress_) {
+        std::fprintf(stderr, "\rtern bench: %s, %d thread%s, repetition %d/%d   ", r.name.c_str(), threads,
+                     threads == 1 ? "" : "s", rep + 1, o_.repetitions);
+      }
       EnergySample before, after;
       if (r.energy.measured) r.energy.measured = meter_.sample(before, &r.energy.reason);
       Stopwatch sw;
@@ -174,7 +179,7 @@ class Runner {
       r.samples_ns.push_back(static_cast<double>(ns));
       r.samples_ts.push_back(ns > 0 ? n * 1e9 / static_cast<double>(ns) : 0.0);
     }
-    std::fprintf(stderr, "\r%*s\r", 60, "");
+    if (progress_) std::fprintf(stderr, "\r%*s\r", 60, "");
     return r;
   }
 
@@ -182,6 +187,7 @@ class Runner {
   const BenchOptions& o_;
   std::shared_ptr<const Model> model_;
   const EnergyMeter& meter_;
+  const bool progress_ = ::isatty(STDERR_FILENO) != 0;  // "\r" lines only for a person watching
 };
 
 // The machine's read bandwidth with `threads` threads, both page sizes
@@ -206,16 +212,16 @@ MachineBandwidth measure_machine_bandwidth(int threads) {
 double j_per_token(const TestEnergy& e, double joules) { return e.tokens > 0 ? joules / e.tokens : 0.0; }
 
 int run_bench(const BenchOptions& o) {
-  if (o.repetitions < 1) throw Error("bench: -r must be at least 1");
+  if (o.repetitions < 1) throw Error("-r must be at least 1");
   for (int n : o.n_prompt)
-    if (n < 0) throw Error("bench: -p must be >= 0");
+    if (n < 0) throw Error("-p must be >= 0");
   for (int n : o.n_gen)
-    if (n < 0) throw Error("bench: -n must be >= 0");
-  if (o.kv_type != "f16" && o.kv_type != "f32") throw Error("bench: --kv-type must be f16 or f32, not '" + o.kv_type + "'");
+    if (n < 0) throw Error("-n must be >= 0");
+  if (o.kv_type != "f16" && o.kv_type != "f32") throw Error("--kv-type must be f16 or f32, not '" + o.kv_type + "'");
   std::vector<int> threads = o.threads;
   if (threads.empty()) threads.push_back(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   for (int t : threads)
-    if (t < 1) throw Error("bench: -t values must be >= 1");
+    if (t < 1) throw Error("-t values must be >= 1");
 
   ModelOptions mo;
   mo.kernel = o.kernel;
@@ -372,7 +378,7 @@ int run_bench(const BenchOptions& o) {
            ->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->capture_default_str();
        sub.add_option("-r,--repetitions", o->repetitions, "timed repetitions per test")->capture_default_str();
        sub.add_option("-t,--threads", o->threads, "thread counts (comma list; default: all hardware threads)")
-           ->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+           ->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->transform(threads_within_cores());
        sub.add_option("-b,--batch-size", o->batch, "prefill batch (tokens per GEMM; 0 = session default)");
        sub.add_option("--kernel", o->kernel, "ternary kernel (default: the dispatch choice)");
        sub.add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")->capture_default_str();

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <unistd.h>
 
@@ -50,6 +51,8 @@ struct ChatOptions {
   bool verbose = false;
   bool allow_special_in_content = false;
   SpecFlags spec;
+  bool conversation = true;
+  bool seed_given = false;
 };
 
 const char* kHelp =
@@ -83,6 +86,7 @@ int run_chat(const ChatOptions& o) {
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
   Stopwatch load_timer;
   auto model = Model::load(o.model.model, model_options(o.model));
+  warn_if_beyond_training(*model, o.model);
   const tok::Tokenizer& tokenizer = require_tokenizer(*model);
   Session session(model, session_options(o.model));
   ChatTemplate tmpl = ChatTemplate::from_model(model_chat_template(*model));
@@ -125,7 +129,11 @@ int run_chat(const ChatOptions& o) {
       const std::string arg = line.find(' ') == std::string::npos ? "" : line.substr(line.find(' ') + 1);
       if (cmd == "/exit" || cmd == "/quit") break;
       if (cmd == "/help") { std::printf("%s", kHelp); continue; }
-      if (cmd == "/stats") { std::printf("%s\n", stats_line(conv).c_str()); continue; }
+      if (cmd == "/stats") {
+        std::printf("%s [seed %llu%s]\n", stats_line(conv).c_str(), static_cast<unsigned long long>(o.sampling.seed),
+                    o.seed_given ? "" : ", drawn for this run: --seed repeats it");
+        continue;
+      }
       if (cmd == "/reset") { conv.reset(); std::printf("(conversation reset)\n"); continue; }
       if (cmd == "/save") {
         if (arg.empty()) { std::printf("usage: /save FILE\n"); continue; }
@@ -168,14 +176,23 @@ const bool registered = register_command({"chat", "Interactive streaming chat wi
       auto o = std::make_shared<ChatOptions>();
       add_model_flags(sub, o->model);
       add_sampling_flags(sub, o->sampling);
-      sub.add_option("-s,--system", o->system, "system prompt");
-      sub.add_option("-n,--n-predict", o->max_reply, "max tokens per reply (-1 = until end of turn)");
+      sub.add_option("--system-prompt,--system", o->system, "system prompt (llama.cpp: -sys)");
+      sub.add_option("-n,--n-predict", o->max_reply, "max tokens per reply (-1 = until end of turn)")
+          ->check(CLI::Range(int64_t{-1}, int64_t{1} << 24))
+          ->capture_default_str();
+      sub.add_flag("--conversation,!--no-conversation", o->conversation,
+                   "llama.cpp's -cnv / -no-cnv: tern chat is a conversation (-cnv); one prompt in, text out is tern run");
       sub.add_option("--context-full", o->context_full, "when the context is full: stop (default) or slide (drop oldest turns)")
           ->check(CLI::IsMember({"stop", "slide"}));
       sub.add_flag("-v,--verbose", o->verbose, "print a stats line per turn on stderr");
       add_special_in_content_flag(sub, o->allow_special_in_content);
       add_spec_flags(sub, o->spec);
-      return [o] {
+      CLI::App* app = &sub;
+      return [o, app] {
+        if (!o->conversation) throw Error("-no-cnv / --no-conversation: one prompt in, text out is `tern run -m MODEL -p TEXT`");
+        // A fresh seed each run unless --seed is given (printed by /stats, so a run can be repeated).
+        o->seed_given = app->get_option("--seed")->count() > 0;
+        if (!o->seed_given) o->sampling.seed = std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
         check_spec_flags(o->spec);
         return run_chat(*o);
       };

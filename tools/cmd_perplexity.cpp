@@ -8,6 +8,8 @@
 //     tokens at CTX/2+1 .. CTX-1, so every scored token has at least CTX/2 of context;
 //   * PPL = exp(mean NLL); the ± is the standard error of the mean NLL times PPL.
 // One difference: llama.cpp refuses files shorter than 2·CTX tokens; tern needs one window.
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -24,6 +26,7 @@
 #include "tern/session.h"
 #include "tern/tokenizer.h"
 #include "tools/command.h"
+#include "tools/model_flags.h"
 
 namespace tern::cli {
 namespace {
@@ -84,10 +87,10 @@ double negative_log_likelihood(std::span<const float> logits, int32_t target) {
 }
 
 int run_perplexity(const PerplexityOptions& o) {
-  if (o.text_file.empty() == o.ids_file.empty()) throw Error("perplexity: give exactly one of -f FILE or --ids-file FILE");
-  if (o.ctx < 3) throw Error("perplexity: -c must be at least 3 (the second half of the window is scored)");
-  if (o.batch < 1) throw Error("perplexity: -b must be at least 1");
-  if (o.kv_type != "f16" && o.kv_type != "f32") throw Error("perplexity: --kv-type must be f16 or f32, not '" + o.kv_type + "'");
+  if (o.text_file.empty() == o.ids_file.empty()) throw Error("give exactly one of -f FILE or --ids-file FILE");
+  if (o.ctx < 3) throw Error("-c must be at least 3 (the second half of the window is scored)");
+  if (o.batch < 1) throw Error("-b must be at least 1");
+  if (o.kv_type != "f16" && o.kv_type != "f32") throw Error("--kv-type must be f16 or f32, not '" + o.kv_type + "'");
 
   ModelOptions mo;
   mo.kernel = o.kernel;
@@ -114,7 +117,7 @@ int run_perplexity(const PerplexityOptions& o) {
   }
   const int max_chunks = static_cast<int>(tokens.size() / static_cast<size_t>(ctx));
   const int n_chunk = o.chunks < 0 ? max_chunks : std::min(o.chunks, max_chunks);
-  if (n_chunk < 1) throw Error("perplexity: --chunks must be at least 1");
+  if (n_chunk < 1) throw Error("--chunks must be at least 1");
   const bool replace_bos = tokenizer.add_bos() && tokenizer.bos() >= 0;
   const int first = ctx / 2;
 
@@ -130,6 +133,7 @@ int run_perplexity(const PerplexityOptions& o) {
   double nll = 0, nll2 = 0;
   int64_t count = 0;
   Stopwatch total;
+  const bool progress = ::isatty(STDERR_FILENO) != 0;
   std::vector<int32_t> window(static_cast<size_t>(ctx));
   for (int c = 0; c < n_chunk; ++c) {
     const size_t start = static_cast<size_t>(c) * static_cast<size_t>(ctx);
@@ -153,10 +157,12 @@ int run_perplexity(const PerplexityOptions& o) {
       }
     }
     const double per_chunk = total.seconds() / (c + 1);
-    std::fprintf(stderr, "\rperplexity: [%d/%d] %.2f s/chunk, ETA %.1f min, PPL so far %.4f   ", c + 1, n_chunk,
-                 per_chunk, per_chunk * (n_chunk - c - 1) / 60.0, std::exp(nll / double(count)));
+    // One line rewritten in place for a person watching; whole lines for a log file.
+    std::fprintf(stderr, "%sperplexity: [%d/%d] %.2f s/chunk, ETA %.1f min, PPL so far %.4f%s", progress ? "\r" : "",
+                 c + 1, n_chunk, per_chunk, per_chunk * (n_chunk - c - 1) / 60.0, std::exp(nll / double(count)),
+                 progress ? "   " : "\n");
   }
-  std::fprintf(stderr, "\n");
+  if (progress) std::fprintf(stderr, "\n");
 
   const double mean = nll / double(count);
   const double ppl = std::exp(mean);
@@ -180,7 +186,9 @@ int run_perplexity(const PerplexityOptions& o) {
        sub.add_option("-b,--batch-size", o->batch, "tokens per evaluation call (memory: b x n_vocab floats)")
            ->capture_default_str();
        sub.add_option("--chunks", o->chunks, "score at most this many windows (-1 = all)")->capture_default_str();
-       sub.add_option("-t,--threads", o->threads, "threads (0 = all hardware threads)")->capture_default_str();
+       sub.add_option("-t,--threads", o->threads, "threads (0 = all hardware threads)")
+           ->transform(threads_within_cores())
+           ->capture_default_str();
        sub.add_option("--kernel", o->kernel, "ternary kernel (default: the dispatch choice)");
        sub.add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")->capture_default_str();
        return [o] { return run_perplexity(*o); };

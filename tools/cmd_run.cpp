@@ -3,7 +3,7 @@
 //   tern run -m MODEL (-p TEXT | -f FILE | --ids 984,50,76) [--chat [-s SYSTEM]] -n 32
 //            [--temp 0 --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed]
 //            [--ignore-eos] [--kv-type f16|f32] [-t THREADS] [--kernel NAME] [-c CTX]
-//            [--dump-logits FILE] [--spec|--no-spec --draft-max N --draft-min N --ngram-min N --ngram-max N]
+//            [--dump-logits FILE] [--spec|--no-spec --draft-max N --draft-min N --ngram-min N --ngram-max N --draft-policy P]
 //
 // A text prompt streams the generated text on stdout; an --ids prompt prints the generated
 // ids (comma-separated). Timing goes to stderr. --chat renders the prompt as one user
@@ -18,6 +18,7 @@
 // the generation loop (generate(), which asks pick_next() for each token and calls back
 // for each new id), and the logits sink (LogitsDump).
 #include <algorithm>
+#include <limits>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -53,7 +54,8 @@ struct RunOptions {
   bool chat = false;
   bool allow_special_in_content = false;
   std::string system;
-  int n_predict = 32;
+  int n_predict = 32;  // -1: until end of text or context
+  bool conversation = false;
   bool ignore_eos = false;
   std::string dump_logits;
   SpecFlags spec;
@@ -224,8 +226,11 @@ RunStats generate(Session& session, Sampler& sampler, const std::vector<int32_t>
   return st;
 }
 
-int run(const RunOptions& o) {
+int run(const RunOptions& options) {
+  RunOptions o = options;
+  if (o.n_predict < 0) o.n_predict = std::numeric_limits<int>::max();  // -1: the context's end stops it
   std::shared_ptr<const Model> model = Model::load(o.model.model, model_options(o.model));
+  warn_if_beyond_training(*model, o.model);
   const SessionOptions so = session_options(o.model);
   Session session(model, so);
 
@@ -254,6 +259,7 @@ int run(const RunOptions& o) {
   });
   if (text_out) std::fputs(decoder->flush().c_str(), stdout);
   std::printf("\n");
+  std::fflush(stdout);  // the text and its newline before the stats line on stderr
   dump.close();
   std::fprintf(stderr,
                "tern run: kernel %s, %d threads, kv %s | prompt %" PRId64 " tokens %.3f s (%.2f t/s) | "
@@ -264,9 +270,10 @@ int run(const RunOptions& o) {
   if (st.spec.steps > 0) {
     std::fprintf(stderr,
                  "tern run: speculative: %" PRId64 " forward passes for %" PRId64 " tokens | drafted %" PRId64
-                 ", accepted %" PRId64 " (%.1f %%)\n",
+                 ", accepted %" PRId64 " (%.1f %%), declined %" PRId64 " (would not pay)\n",
                  st.spec.steps, st.generated - 1, st.spec.drafted, st.spec.accepted,
-                 st.spec.drafted > 0 ? 100.0 * static_cast<double>(st.spec.accepted) / static_cast<double>(st.spec.drafted) : 0.0);
+                 st.spec.drafted > 0 ? 100.0 * static_cast<double>(st.spec.accepted) / static_cast<double>(st.spec.drafted) : 0.0,
+                 st.spec.declined);
   }
   return 0;
 }
@@ -282,14 +289,19 @@ const bool registered = register_command({"run", "One prompt in, text (or ids) o
       sub.add_option("--ids", o->ids, "prompt as comma-separated token ids, e.g. 128000,9906,1917");
       sub.add_flag("--chat", o->chat, "apply the model's chat template to the prompt (one user turn)");
       add_special_in_content_flag(sub, o->allow_special_in_content);
-      sub.add_option("-s,--system", o->system, "system prompt (with --chat)");
-      sub.add_option("-n,--n-predict", o->n_predict, "tokens to generate (0: only evaluate the prompt)")
-          ->check(CLI::Range(0, 1 << 24));
+      sub.add_option("--system-prompt,--system", o->system, "system prompt (with --chat; llama.cpp: -sys)");
+      sub.add_option("-n,--n-predict", o->n_predict,
+                     "tokens to generate (0: only evaluate the prompt; -1: until end of text or context)")
+          ->check(CLI::Range(-1, 1 << 24))
+          ->capture_default_str();
+      sub.add_flag("--conversation,!--no-conversation", o->conversation,
+                   "llama.cpp's -cnv / -no-cnv: tern run completes one prompt (-no-cnv); a conversation is tern chat");
       sub.add_flag("--ignore-eos", o->ignore_eos, "keep generating after end-of-sequence tokens");
       sub.add_option("--dump-logits", o->dump_logits,
                      "write float32 logits [rows x n_vocab] of every evaluated position to FILE");
       add_spec_flags(sub, o->spec);
       return [o] {
+        if (o->conversation) throw Error("-cnv / --conversation: a conversation is `tern chat -m MODEL`; tern run completes one prompt");
         check_spec_flags(o->spec);
         return run(*o);
       };

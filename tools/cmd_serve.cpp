@@ -18,6 +18,7 @@
 #include "tern/error.h"
 #include "tools/command.h"
 #include "tools/model_flags.h"
+#include "tools/spec_flags.h"
 
 namespace tern::cli {
 namespace {
@@ -26,6 +27,7 @@ struct ServeOptions {
   ModelFlags model;
   server::ServerOptions server;
   std::vector<std::string> api_key_files;
+  SpecFlags spec;
   double drain_timeout = 30;  // seconds in-flight generations get after SIGTERM
 };
 
@@ -57,6 +59,8 @@ void collect_api_keys(ServeOptions& o) {
 }
 
 int run_serve(ServeOptions& o) {
+  check_spec_flags(o.spec);
+  if (o.spec.on) o.server.spec = o.spec.draft;
   collect_api_keys(o);
   fit_connections_to_descriptors(o.server);
   auto model = Model::load(o.model.model, model_options(o.model));
@@ -147,6 +151,8 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
                      "answer 503 meanwhile; then they end as cancelled and the process exits 0); a second signal stops at once")
           ->check(CLI::Range(0.0, 3600.0));
       add_special_in_content_flag(sub, o->server.allow_special_in_content);
+      // Drafts are verified by a slot decoding alone; with more, the batched step shares the weights already.
+      add_spec_flags(sub, o->spec);
       return [o] { return run_serve(*o); };
     }, 30});
 

@@ -22,7 +22,7 @@ void Conversation::reset() {
   messages_ = nlohmann::ordered_json::array();
   cached_.clear();
   session_.reset();
-  sampler_.reset();
+  sampler_.forget_tokens();  // the random sequence goes on: the same message gets a fresh reply
 }
 
 std::vector<int32_t> Conversation::render_ids(bool add_generation_prompt) const {

@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "tern/error.h"
 #include "tools/command.h"
+#include "tools/flag_spellings.h"
 
 namespace tern::cli {
 
@@ -36,10 +39,22 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(c.name, c.help);
     runners.emplace_back(sub, c.setup(*sub));
   }
+  if (argc <= 1) {  // bare `tern`: what there is, not just "a subcommand is required"
+    std::printf("%s", app.help().c_str());
+    return 0;
+  }
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> notes;
+    std::vector<std::string> args = apply_flag_spellings(app, argc, argv, notes);
+    for (const std::string& n : notes) std::fprintf(stderr, "tern: %s\n", n.c_str());
+    std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order, program name last
+    args.pop_back();
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const tern::Error& e) {
+    std::fprintf(stderr, "tern: %s\n", e.what());
+    return static_cast<int>(CLI::ExitCodes::ExtrasError);  // as CLI11 answers an argument it does not know
   }
   for (auto& [sub, run] : runners) {
     if (!sub->parsed()) continue;

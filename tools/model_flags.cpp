@@ -1,16 +1,42 @@
 #include "tools/model_flags.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <thread>
+
 #include "gguf/bitnet_names.h"
 #include "model/model_data.h"
 #include "tern/error.h"
 
 namespace tern::cli {
 
+CLI::Validator threads_within_cores() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        int n = 0;
+        if (!CLI::detail::lexical_cast(value, n)) return "";  // the option's own conversion reports it
+        const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        if (n > cores) {
+          std::fprintf(stderr, "tern: note: -t %d lowered to %d, the hardware threads of this machine "
+                               "(more threads than cores only take turns)\n", n, cores);
+          value = std::to_string(cores);
+        }
+        return "";
+      },
+      "", "threads within cores");
+}
+
 void add_model_flags(CLI::App& sub, ModelFlags& f) {
   sub.add_option("-m,--model", f.model, "GGUF model file")->required()->check(CLI::ExistingFile);
-  sub.add_option("-t,--threads", f.threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
-  sub.add_option("-c,--ctx-size", f.ctx, "context length in tokens (0 = the model's)")->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
-  sub.add_option("-b,--batch-size", f.batch, "prompt tokens per batch")->check(CLI::Range(1, 1 << 16));
+  sub.add_option("-t,--threads", f.threads, "threads (0 = all hardware threads; more are lowered to that)")
+      ->check(CLI::Range(0, 1 << 16))
+      ->transform(threads_within_cores())
+      ->capture_default_str();
+  sub.add_option("-c,--ctx-size", f.ctx, "context length in tokens (0 = the model's)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24))
+      ->capture_default_str();
+  sub.add_option("-b,--batch-size", f.batch, "prompt tokens per batch")->check(CLI::Range(1, 1 << 16))->capture_default_str();
   sub.add_option("--kernel", f.kernel, "ternary kernel by name (see tern info --kernels)");
   sub.add_option("--kv-type", f.kv_type, "KV cache type: f16 (default) or f32 (exact golden semantics)")
       ->check(CLI::IsMember({"f16", "f32"}));
@@ -25,17 +51,35 @@ void add_special_in_content_flag(CLI::App& sub, bool& allow) {
 }
 
 void add_sampling_flags(CLI::App& sub, SamplerConfig& c) {
-  sub.add_option("--temp", c.temperature, "temperature (0 = greedy)")->capture_default_str();
-  sub.add_option("--top-k", c.top_k, "top-k (0 = off)")->capture_default_str();
-  sub.add_option("--top-p", c.top_p, "top-p (1 = off)")->capture_default_str();
-  sub.add_option("--min-p", c.min_p, "min-p (0 = off)")->capture_default_str();
-  sub.add_option("--repeat-penalty", c.repeat_penalty, "repetition penalty (1 = off)")->capture_default_str();
-  sub.add_option("--repeat-last-n", c.repeat_last_n, "tokens the repetition penalty looks back on")->capture_default_str();
+  // The ranges are what the values mean; outside them a value would silently mean "off".
+  sub.add_option("--temp,--temperature", c.temperature, "temperature (0 = greedy)")
+      ->check(CLI::Range(0.0f, 100.0f))
+      ->capture_default_str();
+  sub.add_option("--top-k", c.top_k, "top-k (0 = off)")->check(CLI::Range(0, 1 << 24))->capture_default_str();
+  sub.add_option("--top-p", c.top_p, "top-p (1 = off)")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  sub.add_option("--min-p", c.min_p, "min-p (0 = off)")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  sub.add_option("--repeat-penalty", c.repeat_penalty, "repetition penalty (1 = off)")
+      ->check(CLI::PositiveNumber & CLI::Range(0.0f, 100.0f))
+      ->capture_default_str();
+  sub.add_option("--repeat-last-n", c.repeat_last_n, "tokens the repetition penalty looks back on")
+      ->check(CLI::Range(0, 1 << 24))
+      ->capture_default_str();
   sub.add_option("--presence-penalty", c.presence_penalty, "OpenAI presence penalty over generated tokens (0 = off)")
+      ->check(CLI::Range(-2.0f, 2.0f))
       ->capture_default_str();
   sub.add_option("--frequency-penalty", c.frequency_penalty, "OpenAI frequency penalty over generated tokens (0 = off)")
+      ->check(CLI::Range(-2.0f, 2.0f))
       ->capture_default_str();
-  sub.add_option("--seed", c.seed, "random seed (same seed, same tokens)")->capture_default_str();
+  sub.add_option("-s,--seed", c.seed, "random seed (same seed, same tokens)")->capture_default_str();
+}
+
+void warn_if_beyond_training(const Model& model, const ModelFlags& f) {
+  const int64_t trained = model.hparams().n_ctx_train;
+  if (f.ctx > trained && trained > 0) {
+    std::fprintf(stderr, "tern: note: -c %lld is above the context the model was trained on (%lld tokens); "
+                         "text past that is out of its training\n",
+                 static_cast<long long>(f.ctx), static_cast<long long>(trained));
+  }
 }
 
 ModelOptions model_options(const ModelFlags& f) {

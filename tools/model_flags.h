@@ -2,7 +2,7 @@
 // model and session options, sampling options, and the one function that loads both.
 // Names and meanings follow llama.cpp where they mean the same (-m -t -c -b --kernel
 // --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty
-// --frequency-penalty --seed).
+// --frequency-penalty -s/--seed; -sys and other llama.cpp spellings: flag_spellings.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -29,6 +29,11 @@ struct ModelFlags {
 };
 
 void add_model_flags(CLI::App& sub, ModelFlags& flags);
+// -t values above the machine's hardware threads are lowered to it, with a note (every
+// subcommand that takes -t uses it, so a typo like -t 999 never spins 999 threads).
+CLI::Validator threads_within_cores();
+// A note on stderr when -c asks for more context than the model was trained on.
+void warn_if_beyond_training(const Model& model, const ModelFlags& flags);
 void add_sampling_flags(CLI::App& sub, SamplerConfig& config);
 // --allow-special-in-content (run, chat, serve): special-token text that a user wrote
 // (message content, a raw prompt) becomes control tokens instead of staying text.

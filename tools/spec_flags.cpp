@@ -20,6 +20,11 @@ void add_spec_flags(CLI::App& sub, SpecFlags& f) {
       {"--ngram-max", &f.draft.ngram_max, gen::kNgramLimit, "longest context tail looked up (tried first)"},
   };
   for (const Value& v : values) sub.add_option(v.name, *v.field, v.help)->check(CLI::Range(1, v.max))->capture_default_str();
+  sub.add_option_function<std::string>(
+         "--draft-policy", [&f](const std::string& v) { f.draft.adaptive = v == "adaptive"; },
+         "adaptive: verify only as many drafts as measured to pay for their rows (default); "
+         "always: every draft found")
+      ->check(CLI::IsMember({"adaptive", "always"}));
 }
 
 void check_spec_flags(const SpecFlags& f) { gen::validate(f.draft); }

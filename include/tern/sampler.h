@@ -66,19 +66,13 @@ class Sampler {
   // reported is the argmax's: softmax(logit) over the whole vocabulary after bias and
   // penalties. `out->top` gets the n_top most likely (fewer if fewer survive).
   int32_t sample(std::span<const float> logits, int n_top, SampleLogprobs* out);
-  // Speculative decoding's verification of a guessed token `draft` (a point mass): the
-  // standard accept / resample rule. Accepts the draft with probability p(draft), p being
-  // the distribution sample() would draw from here; otherwise draws from p with the draft
-  // removed and renormalised. The result is distributed exactly as sample()'s, and it uses
-  // one uniform draw as sample() does (the rejection branch reuses its remainder, uniform
-  // given the rejection), so the random sequence stays in step and a seed reproduces a run.
-  // Greedy (temperature 0) ignores the draft: it is the argmax either way. A draft outside
-  // the vocabulary is never accepted. Records the token as sample() does.
-  int32_t sample_draft(std::span<const float> logits, int32_t draft, int n_top = 0, SampleLogprobs* out = nullptr);
   // Records a token (e.g. the prompt's) in the repetition window without sampling.
   void accept(int32_t token);
   // Forgets the window and restarts the random sequence from the seed.
   void reset();
+  // Forgets the window (and the penalties' counts) but keeps the random sequence going: a
+  // new conversation in the same run draws new numbers, and the run stays reproducible.
+  void forget_tokens();
 
   // The chain without the draw: penalty, top-k, top-p, min-p. Returns the surviving
   // candidates, sorted by logit (descending, ties by lower id), with their probabilities
@@ -98,8 +92,6 @@ class Sampler {
   void normalise_sorted();
   void sort_survivors_of_full_vocab();
   int32_t greedy() const;
-  int32_t draw(double inv_t, int32_t draft);
-  int32_t sample_impl(std::span<const float> logits, int32_t draft, int n_top, SampleLogprobs* out);
 
   SamplerConfig config_;
   int32_t n_vocab_;

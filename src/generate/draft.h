@@ -17,6 +17,9 @@ struct DraftConfig {
   int32_t ngram_max = 4;  // longest tail tried first: longer matches predict better
   int32_t draft_max = 8;  // tokens proposed at most
   int32_t draft_min = 1;  // fewer proposed than this: propose none
+  // Verify only as many drafts as measured to pay (src/generate/draft_policy.h); false:
+  // verify every draft found (for measurements and tests that count drafts).
+  bool adaptive = true;
 };
 
 // Throws tern::Error naming the field when the config is out of range (each value must be

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "runtime/timer.h"
 #include "tern/error.h"
 
 namespace tern::gen {
@@ -10,6 +11,7 @@ namespace tern::gen {
 Speculator::Speculator(Session& session, Sampler& sampler, const DraftConfig& config)
     : session_(session), sampler_(sampler), config_(config) {
   validate(config_);
+  if (config_.adaptive) policy_.emplace(config_.draft_max);
   drafts_.reserve(static_cast<std::size_t>(config_.draft_max));
   batch_.reserve(static_cast<std::size_t>(config_.draft_max) + 1);
   out_.reserve(static_cast<std::size_t>(config_.draft_max) + 1);
@@ -27,6 +29,15 @@ std::span<const int32_t> Speculator::step(std::span<const int32_t> context, int6
   // k drafts give up to k + 1 tokens and need k + 1 free positions.
   const int64_t room = std::min<int64_t>(budget - 1, session_.n_ctx() - base - 1);
   draft(context, config_, static_cast<int32_t>(std::min<int64_t>(room, kDraftLimit)), drafts_);
+  int32_t declined_first = -1;  // the first draft found, when the policy verifies none
+  if (policy_) {
+    const auto found = static_cast<int32_t>(drafts_.size());
+    const int32_t chosen = policy_->choose(found);
+    if (chosen == 0 && found > 0) declined_first = drafts_[0];
+    drafts_.resize(static_cast<std::size_t>(chosen));
+    stats_.declined += found - chosen;
+  }
+  Stopwatch sw;  // the step's price for the policy: the pass and the sampling of its rows
 
   batch_.assign(1, context.back());
   batch_.insert(batch_.end(), drafts_.begin(), drafts_.end());
@@ -38,18 +49,26 @@ std::span<const int32_t> Speculator::step(std::span<const int32_t> context, int6
   // Row i holds the logits after batch_[i]; drafts_[i] is the guess for the token it predicts.
   out_.clear();
   std::size_t i = 0;
+  bool rejected = false;
   for (;; ++i) {
     const std::span<const float> row = rows.subspan(i * V, V);
-    const bool has_draft = i < drafts_.size();
-    const int32_t t = has_draft ? sampler_.sample_draft(row, drafts_[i]) : sampler_.sample(row);
+    const int32_t t = sampler_.sample(row);  // as plain decoding samples it: same token, same draws
     out_.push_back(t);
-    if (!has_draft || t != drafts_[i]) break;
+    if (i == drafts_.size()) break;
+    if (t != drafts_[i]) {
+      rejected = true;
+      break;
+    }
     ++stats_.accepted;
     if (is_stop(t)) break;
   }
   // Positions base .. base + i hold the pending token and the i accepted drafts; the last
   // returned token is pending. Later rows were guesses the sampler did not make.
   session_.truncate(base + 1 + static_cast<int64_t>(i));
+  if (policy_) {
+    policy_->observe(static_cast<int32_t>(drafts_.size()), static_cast<int32_t>(i), rejected, sw.seconds());
+    if (declined_first >= 0) policy_->observe_declined(out_[0] == declined_first);
+  }
   stats_.emitted += static_cast<int64_t>(out_.size());
   return out_;
 }

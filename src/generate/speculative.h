@@ -13,11 +13,14 @@
 // Exactness: row i of Session::eval_all is bit-identical to evaluating the same token alone
 // (every step but attention is per row; attention runs each query row over its own causal
 // prefix with the same arithmetic; tests/model/speculative_test.cpp checks the output), and
-// every row is passed through the same Sampler in order, so a greedy run emits exactly the
-// tokens plain decoding emits, and a sampled run draws each token from exactly the
-// distribution plain sampling would (Sampler::sample_draft). Penalties see the accepted
-// tokens because the sampler records each one before the next row is sampled. Rejected
-// positions are dropped from the KV cache (Session::truncate).
+// every row is sampled by the same Sampler, in order, exactly as plain decoding samples it;
+// a draft is accepted when the sampled token IS the draft. So the output is plain
+// decoding's, token for token, greedy or sampled with the same seed (one uniform per
+// emitted token either way), and the acceptance probability of a draft d is p(d), as in the
+// textbook accept / resample rule for a point-mass draft. Penalties see the accepted tokens
+// because the sampler records each one before the next row is sampled. Rejected positions
+// are dropped from the KV cache (Session::truncate). How many of the drafts found are
+// verified is DraftPolicy's choice (src/generate/draft_policy.h); it changes speed only.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +28,10 @@
 #include <span>
 #include <vector>
 
+#include <optional>
+
 #include "generate/draft.h"
+#include "generate/draft_policy.h"
 #include "tern/sampler.h"
 #include "tern/session.h"
 
@@ -36,6 +42,7 @@ struct SpecStats {
   int64_t drafted = 0;   // guessed tokens evaluated
   int64_t accepted = 0;  // of those, the ones the sampler agreed with
   int64_t emitted = 0;   // tokens step() returned
+  int64_t declined = 0;  // drafts found but not verified (DraftPolicy: they would not pay)
 };
 
 class Speculator {
@@ -60,6 +67,7 @@ class Speculator {
   Session& session_;
   Sampler& sampler_;
   DraftConfig config_;
+  std::optional<DraftPolicy> policy_;  // when config_.adaptive
   std::vector<int32_t> drafts_, batch_, out_;
   SpecStats stats_;
 };

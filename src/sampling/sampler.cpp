@@ -54,6 +54,10 @@ Sampler::Sampler(const SamplerConfig& c, int32_t n_vocab) : config_(c), n_vocab_
 
 void Sampler::reset() {
   rng_.seed(config_.seed);
+  forget_tokens();
+}
+
+void Sampler::forget_tokens() {
   history_len_ = history_next_ = 0;
   for (int32_t id : generated_) counts_[static_cast<std::size_t>(id)] = 0;
   generated_.clear();
@@ -248,46 +252,6 @@ void Sampler::fill_logprobs(int32_t token, double inv_t, int n_top, SampleLogpro
 }
 
 int32_t Sampler::sample(std::span<const float> logits, int n_top, SampleLogprobs* out) {
-  return sample_impl(logits, -1, n_top, out);
-}
-
-int32_t Sampler::sample_draft(std::span<const float> logits, int32_t draft, int n_top, SampleLogprobs* out) {
-  return sample_impl(logits, draft, n_top, out);
-}
-
-// Temperature, then one draw over the first n_cand_ survivors (sorted). With a draft among
-// them, the draft's weight is laid first on the line the uniform falls on: landing in it is
-// the acceptance (probability p(draft)); landing past it picks from the others in their
-// sorted order with the remaining mass, i.e. from p without the draft, renormalised. With
-// no draft (or one that did not survive) this is exactly the plain draw.
-int32_t Sampler::draw(double inv_t, int32_t draft) {
-  const double max_l = cand_[0].logit;
-  double sum = 0;
-  std::size_t draft_at = n_cand_;
-  for (std::size_t i = 0; i < n_cand_; ++i) {
-    double w = std::isinf(max_l) && max_l < 0 ? 1.0 : std::exp((cand_[i].logit - max_l) * inv_t);
-    weights_[i] = w;
-    sum += w;
-    if (cand_[i].id == draft) draft_at = i;
-  }
-  double target = next_uniform() * sum;
-  if (draft_at < n_cand_) {
-    if (target < weights_[draft_at]) return draft;
-    target -= weights_[draft_at];
-  }
-  double cum = 0;
-  int32_t token = -1;
-  for (std::size_t i = 0; i < n_cand_; ++i) {
-    if (i == draft_at) continue;
-    cum += weights_[i];
-    token = cand_[i].id;  // rounding past the last weight falls on the last candidate
-    if (target < cum) break;
-  }
-  // Only the draft survived but the draw rounded past its weight: it is the draw.
-  return token < 0 ? cand_[draft_at].id : token;
-}
-
-int32_t Sampler::sample_impl(std::span<const float> logits, int32_t draft, int n_top, SampleLogprobs* out) {
   int32_t token;
   if (config_.temperature == 0.0f) {
     load_candidates(logits);
@@ -295,8 +259,25 @@ int32_t Sampler::sample_impl(std::span<const float> logits, int32_t draft, int n
     if (out) fill_logprobs(token, 1.0, n_top, out);
   } else {
     filter(logits);
+    // Temperature, then one draw over the survivors in their sorted order.
     const double inv_t = 1.0 / static_cast<double>(config_.temperature);
-    token = draw(inv_t, draft);
+    const double max_l = cand_[0].logit;
+    double sum = 0;
+    for (std::size_t i = 0; i < n_cand_; ++i) {
+      double w = std::isinf(max_l) && max_l < 0 ? 1.0 : std::exp((cand_[i].logit - max_l) * inv_t);
+      weights_[i] = w;
+      sum += w;
+    }
+    const double target = next_uniform() * sum;
+    double cum = 0;
+    token = cand_[n_cand_ - 1].id;
+    for (std::size_t i = 0; i < n_cand_; ++i) {
+      cum += weights_[i];
+      if (target < cum) {
+        token = cand_[i].id;
+        break;
+      }
+    }
     if (out) fill_logprobs(token, inv_t, n_top, out);
   }
   accept(token);

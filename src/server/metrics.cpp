@@ -49,7 +49,16 @@ std::string Metrics::render(const Scheduler& scheduler) const {
     << "tern_decode_steps_total " << st.decode_steps << "\n"
     << "# HELP tern_decode_rows_total Slot rows in those steps (rows / steps = mean batch size).\n"
     << "# TYPE tern_decode_rows_total counter\n"
-    << "tern_decode_rows_total " << st.decode_rows << "\n";
+    << "tern_decode_rows_total " << st.decode_rows << "\n"
+    << "# HELP tern_spec_steps_total Decode steps of a lone slot with drafts from its context (--spec).\n"
+    << "# TYPE tern_spec_steps_total counter\n"
+    << "tern_spec_steps_total " << st.spec_steps << "\n"
+    << "# HELP tern_spec_drafted_tokens_total Draft tokens verified in those steps.\n"
+    << "# TYPE tern_spec_drafted_tokens_total counter\n"
+    << "tern_spec_drafted_tokens_total " << st.spec_drafted << "\n"
+    << "# HELP tern_spec_accepted_tokens_total Drafts accepted (tokens that needed no pass of their own).\n"
+    << "# TYPE tern_spec_accepted_tokens_total counter\n"
+    << "tern_spec_accepted_tokens_total " << st.spec_accepted << "\n";
   EnergySample now;
   if (start_ && meter_.sample(now)) {
     const double j = meter_.delta(*start_, now).total_j();

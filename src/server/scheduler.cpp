@@ -7,6 +7,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include "generate/speculative.h"
 #include "runtime/timer.h"
 #include "server/stop_text.h"
 
@@ -32,12 +33,18 @@ struct Scheduler::Slot {
   bool decoding = false;                  // prompt done; to_feed is evaluated next step
   int32_t to_feed = -1;                   // the last sampled token
   int64_t generated = 0;
+  // The sequence: prompt, then every sampled token; while decoding its last element is
+  // to_feed, and the session holds the positions before it.
+  std::vector<int32_t> context;
+  std::optional<gen::Speculator> spec;    // when drafts are on for this job
 };
 
 Scheduler::Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& tokenizer,
-                     const SessionOptions& session, int n_slots, size_t max_queue, int64_t prefill_chunk)
-    : model_(std::move(model)), tok_(tokenizer), max_queue_(max_queue) {
-  n_slots = std::max(1, n_slots);
+                     const SessionOptions& session, const SchedulerOptions& options)
+    : model_(std::move(model)), tok_(tokenizer), max_queue_(options.max_queue), spec_(options.spec) {
+  if (spec_) gen::validate(*spec_);
+  const int n_slots = std::max(1, options.n_slots);
+  const int64_t prefill_chunk = options.prefill_chunk;
   // One pool for the process: every slot's prefill and the batched step run on the same
   // threads (all on this scheduler's thread, one section at a time), so no other pool's
   // workers spin on the cores while a step runs.
@@ -50,6 +57,7 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& t
     auto slot = std::make_unique<Slot>();
     slot->session = std::make_unique<Session>(model_, shared);
     n_ctx_ = slot->session->n_ctx();
+    slot->context.reserve(static_cast<size_t>(n_ctx_) + 1);
     slots_.push_back(std::move(slot));
   }
   prefill_chunk_ = prefill_chunk > 0 ? prefill_chunk : std::max<int64_t>(1, session.n_batch);
@@ -129,6 +137,7 @@ void Scheduler::release(Slot& slot, GenResult result) {
   result.completion_tokens = slot.generated;
   const std::shared_ptr<Job> job = std::move(slot.job);
   slot.job.reset();
+  slot.spec.reset();  // refers to the sampler
   slot.sampler.reset();
   slot.decoder.reset();
   slot.stop.reset();
@@ -156,6 +165,9 @@ void Scheduler::take_jobs() {
     slot->generated = 0;
     slot->to_feed = -1;
     slot->sampler.emplace(r.sampling, static_cast<int32_t>(slot->session->n_vocab()));
+    slot->context.assign(r.prompt.begin(), r.prompt.end());
+    // Drafts give no log-probabilities of their own: a request that wants them decodes plainly.
+    if (spec_ && r.logprobs < 0) slot->spec.emplace(*slot->session, *slot->sampler, *spec_);
     slot->decoder.emplace(tok_, tok::Special::kSkip);
     slot->stop.emplace(r.stop);
     active_.fetch_add(1, std::memory_order_relaxed);
@@ -240,6 +252,7 @@ void Scheduler::decode_pass() {
     live_slots_.push_back(slot.get());
   }
   if (live_.empty()) return;
+  if (live_.size() == 1 && live_slots_[0]->spec) return speculate(*live_slots_[0]);
   try {
     const std::span<const float> logits = batch_->decode(live_, live_ids_);
     const size_t V = static_cast<size_t>(model_->hparams().n_vocab);
@@ -261,23 +274,63 @@ void Scheduler::decode_pass() {
   }
 }
 
+// The lone decoding slot: its pending token and the drafts in one forward pass, then every
+// token the step returned, in order, exactly as if each had been sampled by its own step.
+void Scheduler::speculate(Slot& slot) {
+  const GenRequest& r = slot.job->request();
+  const auto is_stop = [&](int32_t id) { return !r.ignore_eos && tok_.is_eog(id); };
+  try {
+    const gen::SpecStats before = slot.spec->stats();
+    const std::span<const int32_t> tokens = slot.spec->step(slot.context, r.max_tokens - slot.generated, is_stop);
+    const gen::SpecStats& after = slot.spec->stats();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.decode_steps;
+      ++stats_.spec_steps;
+      stats_.decode_rows += 1 + (after.drafted - before.drafted);
+      stats_.spec_drafted += after.drafted - before.drafted;
+      stats_.spec_accepted += after.accepted - before.accepted;
+    }
+    for (int32_t id : tokens) {
+      if (!emit(slot, id, nullptr)) return;
+    }
+  } catch (const std::exception& e) {
+    release(slot, ended("error", e.what()));
+  }
+}
+
 void Scheduler::after_eval(Slot& slot, std::span<const float> logits) {
   const GenRequest& r = slot.job->request();
-  // The end-of-generation token is not part of the reply, so it gets no log-probability entry.
   const bool want_logprobs = r.logprobs >= 0;
   const int32_t next = slot.sampler->sample(logits, std::max(0, r.logprobs), want_logprobs ? &slot.logprobs : nullptr);
-  if (!r.ignore_eos && tok_.is_eog(next)) return release(slot, ended("stop"));
+  emit(slot, next, want_logprobs ? &slot.logprobs : nullptr);
+}
+
+bool Scheduler::emit(Slot& slot, int32_t next, const SampleLogprobs* logprobs) {
+  const GenRequest& r = slot.job->request();
+  // The end-of-generation token is not part of the reply, so it gets no log-probability entry.
+  if (!r.ignore_eos && tok_.is_eog(next)) {
+    release(slot, ended("stop"));
+    return false;
+  }
   ++slot.generated;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.tokens_out;
   }
-  slot.job->emit(slot.stop->push(slot.decoder->push(next)), want_logprobs ? &slot.logprobs : nullptr);
-  if (slot.stop->matched()) return release(slot, ended("stop"));
-  if (slot.generated >= r.max_tokens || slot.session->n_past() >= slot.session->n_ctx()) {
-    return release(slot, ended("length"));
+  slot.job->emit(slot.stop->push(slot.decoder->push(next)), logprobs);
+  slot.context.push_back(next);
+  if (slot.stop->matched()) {
+    release(slot, ended("stop"));
+    return false;
+  }
+  // The token just sampled would be evaluated at position context.size() - 1.
+  if (slot.generated >= r.max_tokens || static_cast<int64_t>(slot.context.size()) - 1 >= slot.session->n_ctx()) {
+    release(slot, ended("length"));
+    return false;
   }
   slot.to_feed = next;
+  return true;
 }
 
 }  // namespace tern::server

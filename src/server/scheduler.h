@@ -5,7 +5,11 @@
 //   2. prefills new prompts, at most prefill_chunk prompt tokens per pass (a long prompt
 //      is evaluated in chunks between decode steps, so it stalls the others only briefly),
 //   3. runs ONE batched decode step (tern::BatchDecoder) for every slot that has a token
-//      to feed: one GEMM per weight matrix for all of them, attention per slot.
+//      to feed: one GEMM per weight matrix for all of them, attention per slot. With
+//      speculative decoding on (SchedulerOptions::spec), a slot decoding ALONE evaluates its
+//      token with drafts from its context instead (src/generate/speculative.h): one weight
+//      read for several positions. With two or more slots decoding, the batched step already
+//      shares each weight read among them, so they step one token each as without it.
 // A slot is freed as soon as its job ends, is cancelled (client gone) or fails.
 #pragma once
 #include <atomic>
@@ -18,6 +22,7 @@
 #include <span>
 #include <thread>
 #include <vector>
+#include "generate/draft.h"
 #include "server/job.h"
 #include "tern/batch.h"
 #include "tern/session.h"
@@ -33,6 +38,16 @@ struct SchedulerStats {
   int64_t jobs_cancelled = 0;   // client gone (or server stopping) before the end
   int64_t decode_steps = 0;     // batched decode steps
   int64_t decode_rows = 0;      // slot rows in them (rows / steps = mean batch size)
+  int64_t spec_steps = 0;       // decode steps of a slot alone with drafts (in decode_steps)
+  int64_t spec_drafted = 0;     // draft tokens evaluated in them
+  int64_t spec_accepted = 0;    // drafts the sampler agreed with (emitted without a pass of their own)
+};
+
+struct SchedulerOptions {
+  int n_slots = 1;
+  size_t max_queue = 16;
+  int64_t prefill_chunk = 0;             // prompt tokens evaluated per pass at most (0 = session.n_batch)
+  std::optional<gen::DraftConfig> spec;  // speculative decoding of a lone slot; nullopt = off
 };
 
 // Memory the scheduler made resident at start (Scheduler's constructor), for the log line.
@@ -43,12 +58,11 @@ struct ReservedMemory {
 
 class Scheduler {
  public:
-  // prefill_chunk: prompt tokens evaluated per pass at most (0 = session.n_batch).
   // Everything the slots will use is allocated and touched here (BatchDecoder::reserve), so
   // serving does not grow the process; when the scheduler has been idle for a second it
   // hands the freed heap pages of the finished requests back to the OS (malloc_trim).
   Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& tokenizer, const SessionOptions& session,
-            int n_slots, size_t max_queue, int64_t prefill_chunk = 0);
+            const SchedulerOptions& options);
   ~Scheduler();  // stops the thread; jobs still queued or running finish as "cancelled"
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -69,14 +83,18 @@ class Scheduler {
   void take_jobs();                  // with mu_ held
   void prefill_pass();
   void decode_pass();
+  void speculate(Slot& slot);  // one step of a lone slot with drafts
   // Samples the next token from `logits`, passes its text on, frees the slot at the end.
   void after_eval(Slot& slot, std::span<const float> logits);
+  // Passes a sampled token on; false when it ended the job (the slot is then free).
+  bool emit(Slot& slot, int32_t token, const SampleLogprobs* logprobs);
   void release(Slot& slot, GenResult result);
   static void trim_heap();
 
   std::shared_ptr<const Model> model_;
   const tok::Tokenizer& tok_;
   size_t max_queue_;
+  std::optional<gen::DraftConfig> spec_;
   int64_t n_ctx_ = 0;
   int64_t prefill_chunk_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;

@@ -66,7 +66,12 @@ struct Server::Impl {
     tok = model->tokenizer();
     if (!tok) throw Error(model->path() + ": the model has no tokenizer (tokenizer.ggml.*); the server needs one");
     if (opt.model_id.empty()) opt.model_id = std::filesystem::path(model->path()).stem().string();
-    scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, opt.parallel, opt.max_queue, opt.prefill_chunk);
+    SchedulerOptions so;
+    so.n_slots = opt.parallel;
+    so.max_queue = opt.max_queue;
+    so.prefill_chunk = opt.prefill_chunk;
+    so.spec = opt.spec;
+    scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, so);
     routes();
   }
 

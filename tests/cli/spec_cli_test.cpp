@@ -1,6 +1,6 @@
 // `tern run` / `tern chat` with --spec (speculative decoding with drafts from the context):
-// the same text as without on the demo model, drafts reported, seeded sampling reproducible,
-// and out-of-range flags refused with the flag's name.
+// the same text as without on the demo model, greedy and seeded sampling alike, drafts
+// reported, on by default, and out-of-range flags refused with the flag's name.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -35,23 +35,44 @@ long accepted(const std::string& err) {
 TEST(SpecCli, RunGreedySameTextWithFewerPasses) {
   for (const std::string n : {"1", "2", "40"}) {
     auto plain = run_command(run("-n " + n + " --no-spec"));
-    auto spec = run_command(run("-n " + n + " --spec --draft-max 6"));
+    auto spec = run_command(run("-n " + n + " --spec --draft-max 6 --draft-policy always"));
     ASSERT_EQ(plain.exit_code, 0) << plain.err;
     ASSERT_EQ(spec.exit_code, 0) << spec.err;
     EXPECT_EQ(spec.out, plain.out) << "-n " << n;
     EXPECT_EQ(plain.err.find("speculative:"), std::string::npos);
   }
-  auto spec = run_command(run("-n 40 --spec"));
+  auto spec = run_command(run("-n 40 --spec --draft-policy always"));
   EXPECT_GT(accepted(spec.err), 0) << spec.err;
 }
 
-TEST(SpecCli, RunSampledIsReproducible) {
-  const std::string flags = "-n 24 --spec --temp 0.8 --seed 5";
-  auto a = run_command(run(flags));
-  auto b = run_command(run(flags));
-  ASSERT_EQ(a.exit_code, 0) << a.err;
-  EXPECT_EQ(a.out, b.out);
-  EXPECT_FALSE(a.out.empty());
+// On by default, with the adaptive policy: the same text as --no-spec, and the stats line
+// says what was drafted and declined (how much is a matter of measured time, not checked).
+TEST(SpecCli, OnByDefaultSameText) {
+  auto plain = run_command(run("-n 40 --no-spec"));
+  auto dflt = run_command(run("-n 40"));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(dflt.exit_code, 0) << dflt.err;
+  EXPECT_EQ(dflt.out, plain.out);
+  EXPECT_NE(dflt.err.find("tern run: speculative:"), std::string::npos) << dflt.err;
+  EXPECT_NE(dflt.err.find("declined"), std::string::npos) << dflt.err;
+  EXPECT_GE(accepted(dflt.err), 0) << dflt.err;
+}
+
+TEST(SpecCli, DraftPolicyMustBeKnown) {
+  auto r = run_command(run("-n 4 --draft-policy sometimes"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--draft-policy"), std::string::npos) << r.err;
+}
+
+TEST(SpecCli, RunSampledSameTextAsPlain) {
+  for (const std::string policy : {"always", "adaptive"}) {
+    auto spec = run_command(run("-n 40 --temp 0.8 --seed 5 --spec --draft-policy " + policy));
+    auto plain = run_command(run("-n 40 --temp 0.8 --seed 5 --no-spec"));
+    ASSERT_EQ(spec.exit_code, 0) << spec.err;
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    EXPECT_EQ(spec.out, plain.out) << policy;
+    EXPECT_FALSE(spec.out.empty());
+  }
 }
 
 TEST(SpecCli, ChatGreedySameReplies) {
@@ -60,7 +81,7 @@ TEST(SpecCli, ChatGreedySameReplies) {
            shell_quote(TERN_BINARY) + " chat -m " + shell_quote(kDemo) + " -t 1 --temp 0 -n 40 " + flags;
   };
   auto plain = run_command(chat("--no-spec"));
-  auto spec = run_command(chat("--spec -v"));
+  auto spec = run_command(chat("--spec --draft-policy always -v"));
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   ASSERT_EQ(spec.exit_code, 0) << spec.err;
   EXPECT_EQ(spec.out, plain.out);
@@ -90,6 +111,16 @@ TEST(SpecCli, FlagsOutOfRangeNameTheFlag) {
                                     {"--draft-max 4 --draft-min 5", "--draft-min"},
                                     {"--ngram-min 3 --ngram-max 2", "--ngram-max"}}) {
     auto r = run_command(run("-n 4 --spec " + flags));
+    EXPECT_NE(r.exit_code, 0) << flags;
+    EXPECT_NE(r.err.find(name), std::string::npos) << flags << ": " << r.err;
+  }
+}
+
+TEST(SpecCli, ServeRefusesBadDraftFlagsBeforeLoading) {
+  for (const auto& [flags, name] : {std::pair<std::string, std::string>{"--draft-max 0", "--draft-max"},
+                                    {"--draft-max 4 --draft-min 5", "--draft-min"}}) {
+    // timeout: a serve that wrongly accepted the flags would otherwise listen forever
+    auto r = run_command("timeout 20 " + shell_quote(TERN_BINARY) + " serve -m " + shell_quote(kDemo) + " --port 0 --spec " + flags);
     EXPECT_NE(r.exit_code, 0) << flags;
     EXPECT_NE(r.err.find(name), std::string::npos) << flags << ": " << r.err;
   }
