@@ -8,7 +8,7 @@ finish_reason "length", and the drains did have generations in flight.
 
   tests/deploy/replicas_test.py --tern build/release/tern
 """
-import argparse, http.client, json, os, random, re, socket, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, random, re, shutil, socket, subprocess, sys, tempfile, threading, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO, "scripts", "serve_replicas.sh")
@@ -180,6 +180,10 @@ def main():
     if sum(d["in_flight"] for d in drained) == 0 or any(d["cancelled"] for d in drained):
         ok = False
         print("FAIL: the drains had no generation in flight, or cancelled one")
+    if ok:
+        shutil.rmtree(state, ignore_errors=True)
+    else:
+        print(f"logs kept in {state}")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
