@@ -14,6 +14,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev llvm-14
   g++-aarch64-linux-gnu qemu-user
   python3
+  haproxy curl python3-yaml  # scripts/serve_replicas.sh and tests/deploy
 )
 # The openai npm client test (tests/server/openai_client) needs Node.js and npm; a machine
 # that already has them (e.g. from another repository) keeps its own.

@@ -4,6 +4,8 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +28,7 @@ struct ServeOptions {
   server::ServerOptions server;
   std::vector<std::string> api_key_files;
   SpecFlags spec;
+  double drain_timeout = 30;  // seconds in-flight generations get after SIGTERM
 };
 
 // Every connection is a descriptor: the soft limit (often 1024) is raised to the hard one,
@@ -64,8 +67,9 @@ int run_serve(ServeOptions& o) {
   require_tokenizer(*model);
   o.server.session = session_options(o.model);
   o.server.chat_template = model_chat_template(*model);
-  // SIGINT / SIGTERM are taken by a thread of their own (sigwait) that stops the server:
-  // blocked here, before any thread starts, so every thread inherits the mask.
+  // SIGINT / SIGTERM are taken by a thread of their own (sigwait): the first drains the
+  // server (Server::drain), a second one stops it at once. Blocked here, before any thread
+  // starts, so every thread inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -87,15 +91,23 @@ int run_serve(ServeOptions& o) {
                static_cast<double>(mem.kv_bytes + mem.scratch_bytes) / 1e6, o.server.parallel,
                o.server.parallel == 1 ? "" : "s", static_cast<double>(mem.kv_bytes) / 1e6,
                static_cast<double>(mem.scratch_bytes) / 1e6, static_cast<double>(model->report().file_bytes) / 1e6);
+  std::atomic<bool> served{false};
+  std::thread drainer;
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    srv.stop();
+    if (served) return;
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout * 1000.0));
+    drainer = std::thread([&srv, timeout] { srv.drain(timeout); });
+    sigwait(&signals, &sig);
+    if (!served) srv.stop();
   });
   srv.run();
-  // run() returned without a signal (it could not serve): wake the waiter ourselves.
+  // run() returned (drained, stopped, or it could not serve): wake the waiter ourselves.
+  served = true;
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (drainer.joinable()) drainer.join();
   return 0;
 }
 
@@ -134,6 +146,10 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
                      "the model's name in /v1/models and in replies (default: the file's stem); requests may name any model");
       sub.add_option("--max-tokens-cap", o->server.max_tokens_cap, "largest max_tokens a request may ask")
           ->check(CLI::PositiveNumber);
+      sub.add_option("--drain-timeout", o->drain_timeout,
+                     "seconds generations in flight may take to finish after SIGTERM/SIGINT (/health and new requests "
+                     "answer 503 meanwhile; then they end as cancelled and the process exits 0); a second signal stops at once")
+          ->check(CLI::Range(0.0, 3600.0));
       add_special_in_content_flag(sub, o->server.allow_special_in_content);
       // Drafts are verified by a slot decoding alone; with more, the batched step shares the weights already.
       add_spec_flags(sub, o->spec);

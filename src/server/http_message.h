@@ -59,6 +59,7 @@ struct HttpResponse {
   // calls this on the handler's thread, which writes until the reply is complete.
   std::function<void(StreamSink&)> stream;
   RequestStats stats;
+  bool close_connection = false;  // "Connection: close" even if the client asked keep-alive
 
   void set_content(std::string content, std::string type) {
     body = std::move(content);

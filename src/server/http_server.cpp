@@ -349,7 +349,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     m.set(http::field::server, "tern");
     if (!res.content_type.empty()) m.set(http::field::content_type, res.content_type);
     for (const auto& [k, v] : res.headers) m.insert(k, v);
-    m.keep_alive(keep_alive_ && !srv_.stopping);
+    m.keep_alive(keep_alive_ && !srv_.stopping && !res.close_connection);
   }
 
   // A whole reply (I/O thread).

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include "chat/chat_prompt.h"
 #include "server/client_socket.h"
+#include "server/drain.h"
 #include "server/http_error.h"
 #include "server/http_log.h"
 #include "server/http_server.h"
@@ -52,6 +53,9 @@ struct Server::Impl {
   std::mutex template_mu;  // rendering is cheap; one at a time keeps the template code single-threaded
   std::unique_ptr<Scheduler> scheduler;
   Metrics metrics;
+  // Generation requests in flight; closed by drain() / stop(). Before `http`, so it outlives
+  // the handlers whose passes refer to it.
+  DrainGate gate;
   std::unique_ptr<HttpServer> http;
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> answered{0};  // requests of every route, for the stop line
@@ -96,8 +100,12 @@ struct Server::Impl {
     };
     http = std::make_unique<HttpServer>(std::move(h));
     using Runs = HttpServer::Runs;
-    http->route("GET", "/health", [](const HttpRequest&, HttpResponse& res) {
-      res.set_content(R"({"status":"ok"})", "application/json");
+    // Load balancers and probes take a replica out of rotation on the 503 of a drain.
+    http->route("GET", "/health", [this](const HttpRequest&, HttpResponse& res) {
+      if (!gate.draining()) return res.set_content(R"({"status":"ok"})", "application/json");
+      res.status = 503;
+      res.close_connection = true;
+      res.set_content(R"({"status":"draining"})", "application/json");
     }, Runs::kOnIoThread);
     http->route("GET", "/v1/models", [this](const HttpRequest&, HttpResponse& res) {
       res.set_content(models_list(opt.model_id).dump(), "application/json");
@@ -113,7 +121,7 @@ struct Server::Impl {
       res.set_content(model_object(opt.model_id).dump(), "application/json");
     }, Runs::kOnIoThread);
     http->route("GET", "/metrics", [this](const HttpRequest&, HttpResponse& res) {
-      res.set_content(metrics.render(*scheduler) + http->metrics_text(), "text/plain; version=0.0.4");
+      res.set_content(metrics.render(*scheduler) + gate.metrics_text() + http->metrics_text(), "text/plain; version=0.0.4");
     }, Runs::kOnIoThread);
     http->route("POST", "/v1/chat/completions", [this](const HttpRequest& req, HttpResponse& res) {
       complete(req, res, /*chat=*/true);
@@ -150,6 +158,13 @@ struct Server::Impl {
   }
 
   void complete(const HttpRequest& req, HttpResponse& res, bool chat) {
+    // In flight from here until the reply is complete (the stream holds the pass).
+    std::shared_ptr<DrainGate::Pass> pass = gate.enter();
+    if (!pass) {  // not started, so safe for a load balancer to send elsewhere
+      send_error(res, 503, "the server is draining (shutting down); retry on another replica");
+      res.close_connection = true;
+      return;
+    }
     ParsedRequest p;
     try {
       p = parse_request(req.body, chat, limits());
@@ -180,6 +195,7 @@ struct Server::Impl {
     }
 
     auto job = std::make_shared<Job>(std::move(p.gen));
+    pass->track(job);
     if (!scheduler->submit(job)) {
       return send_error(res, 429, "all " + std::to_string(opt.parallel) + " slots are busy and the queue (" +
                                       std::to_string(opt.max_queue) + ") is full; retry later");
@@ -188,7 +204,7 @@ struct Server::Impl {
     res.stats.response_id = id;
     auto reply = std::make_shared<ReplyFormat>(chat, id, unix_now(), opt.model_id, job->request().logprobs, *tok);
     if (p.stream) {
-      stream(req, res, job, reply, p.include_usage);
+      stream(req, res, job, reply, p.include_usage, std::move(pass));
     } else {
       whole(req, res, job, *reply);
     }
@@ -224,11 +240,11 @@ struct Server::Impl {
   // on the job (with a timeout), so a slow client slows only itself; a failed write or a
   // closed socket cancels the job and frees its slot.
   void stream(const HttpRequest& req, HttpResponse& res, std::shared_ptr<Job> job, std::shared_ptr<ReplyFormat> reply,
-              bool include_usage) {
+              bool include_usage, std::shared_ptr<DrainGate::Pass> pass) {
     res.set_header("Cache-Control", "no-cache");
     res.content_type = "text/event-stream";
     const auto received = req.received;
-    res.stream = [job, reply, include_usage, received](StreamSink& sink) {
+    res.stream = [job, reply, include_usage, received, pass](StreamSink& sink) {
       auto send = [&](const json& j) {
         const std::string line = "data: " + j.dump() + "\n\n";
         return sink.write(line);
@@ -284,7 +300,23 @@ void Server::run() {
   if (d.opt.log_requests) write_log_line({{"event", "stop"}, {"requests", d.answered.load()}});
 }
 
-void Server::stop() { impl_->http->stop(); }
+void Server::drain(std::chrono::milliseconds timeout) {
+  Impl& d = *impl_;
+  if (d.opt.log_requests) {
+    write_log_line({{"event", "drain"}, {"in_flight", d.gate.in_flight()}, {"timeout_s", timeout.count() / 1000.0}});
+  }
+  const DrainOutcome out = d.gate.drain(std::chrono::steady_clock::now() + timeout);
+  if (d.opt.log_requests) {
+    write_log_line({{"event", "drained"}, {"in_flight", out.in_flight}, {"finished", out.in_flight - out.cancelled},
+                    {"cancelled", out.cancelled}, {"seconds", out.seconds}});
+  }
+  d.http->stop();
+}
+
+void Server::stop() {
+  impl_->gate.cancel_all();  // handlers end their replies at once, so the transport's stop is prompt
+  impl_->http->stop();
+}
 
 const std::string& Server::model_id() const { return impl_->opt.model_id; }
 

@@ -3,11 +3,12 @@
 //
 //   Server server(model, options);
 //   int port = server.bind();   // port 0 -> a free port; throws tern::Error if it cannot bind
-//   server.run();               // blocks until stop() (from another thread)
+//   server.run();               // blocks until stop() or drain() (from another thread)
 //
 // Routes: GET /health, GET /v1/models, GET /v1/models/{id}, GET /metrics, POST /v1/chat/completions and
 // POST /v1/completions (non-streaming, or server-sent events with "stream": true).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -53,6 +54,12 @@ class Server {
 
   int bind();
   void run();
+  // Graceful shutdown (SIGTERM), from another thread while run() serves: GET /health and
+  // new generation requests answer 503 (Connection: close) at once; generations in flight
+  // finish, until `timeout` has passed, when those still running end as "cancelled"; then
+  // the server stops (run() returns). Blocks until then. Logs "drain" / "drained" lines.
+  void drain(std::chrono::milliseconds timeout);
+  // Stops now: generations in flight end as "cancelled" (also ends a drain at once).
   void stop();
   const std::string& model_id() const;
   // What the slots made resident at construction (KV caches, scratch).

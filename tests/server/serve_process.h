@@ -92,6 +92,24 @@ class ServeProcess {
     pid_ = -1;
     return status;
   }
+  // Sends a signal without waiting (a drain test's SIGTERM).
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  // Waits up to `timeout` for the process to exit by itself: its exit code, or -1 if it
+  // is still running (then it is left to the destructor) or died by a signal.
+  int wait_exit(std::chrono::seconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (pid_ > 0 && std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
   std::string log() const {
     std::ifstream f(log_);
     return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
