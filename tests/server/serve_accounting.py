@@ -7,23 +7,13 @@ tokens/s (wall), CPU-seconds per 1k generated tokens -- both the server's own ac
 seconds per request, and what that makes per hour and per 10k requests. CPU-seconds are
 counted, so they suffer less than wall figures on a shared, loaded machine.
 
-  bench/serve_accounting.py --tern build/release/tern -m /work/bench-models/synth-2b4t.gguf \\
+  tests/server/serve_accounting.py --tern build/release/tern -m /work/bench-models/synth-2b4t.gguf \\
       --levels 1,4,8,16 --prompt-tokens 200 --gen-tokens 150 --rounds 1
 """
-import argparse, json, os, random, socket, subprocess, sys, threading, time, urllib.request
+import argparse, concurrent.futures, json, os, random, subprocess, sys, threading, time, urllib.request
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def proc_cpu(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from load_test import cpu_seconds as proc_cpu, free_port  # noqa: E402
 
 
 def metrics(port):
@@ -65,11 +55,8 @@ def level(args, c):
                 with lock:
                     usages.append(u)
 
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(c)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=c) as pool:
+            list(pool.map(client, range(c)))  # re-raises a client's error
         wall = time.monotonic() - t0
         cpu1, m1 = proc_cpu(srv.pid), metrics(port)
     finally:
