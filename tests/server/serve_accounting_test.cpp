@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 #include "cli/bench_cli_util.h"
@@ -154,7 +155,7 @@ TEST(ServeAccountingCli, PriceFlagIsRangeChecked) {
 
 TEST(ServeAccountingCli, PriceGivesTheCostPer10kRequests) {
   int port = 0;
-  auto srv = start_demo_serve({"--price-per-cpu-hour", "0.04"}, &port);
+  auto srv = start_demo_serve({"--price-per-cpu-hour", "0.04", "--powercap-root", "/nonexistent/tern/powercap"}, &port);
   ASSERT_GT(port, 0) << srv->log();
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(60, 0);
@@ -171,9 +172,22 @@ TEST(ServeAccountingCli, PriceGivesTheCostPer10kRequests) {
   const auto m = server::test::parse_prom(after->body);
   ASSERT_TRUE(m.has("tern_cost_per_10k_requests")) << after->body;
   EXPECT_NEAR(m.at("tern_cost_per_10k_requests"), cpu * 10000 * 0.04 / 3600, 1e-6 * 10000 * 0.04 / 3600 + 1e-12);
+  EXPECT_EQ(m.at("tern_energy_available"), 0);
+  // The request's log line: its CPU-seconds, no energy figure, the first token within the request.
   const std::string log = srv->log();
-  EXPECT_NE(log.find("\"cpu_s\":"), std::string::npos) << log;
-  EXPECT_NE(log.find("\"energy_j\":"), std::string::npos) << log;
+  bool seen = false;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("route", "") != "/v1/completions") continue;
+    seen = true;
+    EXPECT_NEAR(j["cpu_s"].get<double>(), cpu, 1e-6) << line;
+    EXPECT_TRUE(j["energy_j"].is_null()) << line;
+    EXPECT_TRUE(j["energy_wh"].is_null()) << line;
+    EXPECT_GT(j["ttft_ms"].get<double>(), 0) << line;
+    EXPECT_LE(j["ttft_ms"].get<double>(), j["duration_ms"].get<double>()) << line;
+  }
+  EXPECT_TRUE(seen) << log;
 }
 
 }  // namespace
