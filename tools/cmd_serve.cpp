@@ -6,6 +6,7 @@
 #endif
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +57,24 @@ void collect_api_keys(ServeOptions& o) {
     for (std::string& k : server::read_api_key_file(f)) o.server.api_keys.push_back(std::move(k));
   for (const std::string& k : o.server.api_keys)
     if (k.empty()) throw Error("--api-key: a key may not be empty");
+}
+
+// A price per CPU-hour in any currency: finite and > 0 (NaN and inf pass CLI11's ranges).
+std::string check_price(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || v <= 0 || v > 1e9)
+    return "must be a number > 0 and <= 1e9 (a price per CPU-hour, any currency), not '" + text + "'";
+  return "";
+}
+
+void add_accounting_flags(CLI::App& sub, server::ServerOptions& s) {
+  sub.add_option_function<double>("--price-per-cpu-hour", [&s](double v) { s.price_per_cpu_hour = v; },
+                                  "price of one CPU-hour (any currency): /metrics then shows "
+                                  "tern_cost_per_10k_requests from measured CPU-seconds")
+      ->check(CLI::Validator(check_price, "PRICE"));
+  sub.add_option("--powercap-root", s.powercap_root, "where the RAPL powercap tree is (per-request energy)")
+      ->capture_default_str();
 }
 
 int run_serve(ServeOptions& o) {
@@ -151,6 +170,7 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
                      "answer 503 meanwhile; then they end as cancelled and the process exits 0); a second signal stops at once")
           ->check(CLI::Range(0.0, 3600.0));
       add_special_in_content_flag(sub, o->server.allow_special_in_content);
+      add_accounting_flags(sub, o->server);
       // Drafts are verified by a slot decoding alone; with more, the batched step shares the weights already.
       add_spec_flags(sub, o->spec);
       return [o] { return run_serve(*o); };

@@ -35,6 +35,10 @@ nlohmann::ordered_json request_log_line(const RequestRecord& r) {
   j["tokens_out"] = opt(r.stats.tokens_out);
   j["ttft_ms"] = r.stats.first_token_ms ? nlohmann::ordered_json(round_ms(*r.stats.first_token_ms)) : nullptr;
   j["duration_ms"] = round_ms(r.duration_ms);
+  j["cpu_s"] = r.stats.cpu_seconds ? nlohmann::ordered_json(std::round(*r.stats.cpu_seconds * 1e6) / 1e6) : nullptr;
+  // Energy only where RAPL was readable: null otherwise, never an estimate.
+  j["energy_j"] = r.stats.energy_joules ? nlohmann::ordered_json(std::round(*r.stats.energy_joules * 1e3) / 1e3) : nullptr;
+  j["energy_wh"] = r.stats.energy_joules ? nlohmann::ordered_json(*r.stats.energy_joules / 3600.0) : nullptr;
   j["client"] = r.client;
   return j;
 }

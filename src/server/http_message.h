@@ -36,6 +36,8 @@ struct RequestStats {
   std::optional<int64_t> tokens_in;        // prompt tokens
   std::optional<int64_t> tokens_out;       // generated tokens
   std::optional<double> first_token_ms;    // from `received` to the first generated text
+  std::optional<double> cpu_seconds;       // process CPU apportioned to the generation (server/accounting.h)
+  std::optional<double> energy_joules;     // likewise RAPL energy; nullopt where RAPL is not readable
 };
 
 // A response body being sent in chunks (SSE). Called from the handler's thread.

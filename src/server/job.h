@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 #include "tern/sampler.h"
@@ -35,6 +36,10 @@ struct GenResult {
   std::string error;          // when finish_reason == "error"
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  // Measured cost (server/accounting.h): process CPU-seconds apportioned to this request,
+  // and RAPL joules likewise where readable (nullopt where not: never an estimate).
+  double cpu_seconds = 0;
+  std::optional<double> energy_joules;
 };
 
 class Job {

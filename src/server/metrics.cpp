@@ -1,12 +1,15 @@
 #include "server/metrics.h"
 
 #include <sstream>
+#include "server/accounting_metrics.h"
 
 namespace tern::server {
 
-Metrics::Metrics() {
-  EnergySample s;
-  if (meter_.available() && meter_.sample(s)) start_ = s;
+Metrics::Metrics(std::optional<double> price_per_cpu_hour) : price_per_cpu_hour_(price_per_cpu_hour) {}
+
+void Metrics::observe_generation(const RequestRecord& r) {
+  if (r.stats.first_token_ms) ttft_.observe(*r.stats.first_token_ms / 1000.0);
+  duration_.observe(r.duration_ms / 1000.0);
 }
 
 void Metrics::count_request(const std::string& endpoint, int status) {
@@ -59,20 +62,15 @@ std::string Metrics::render(const Scheduler& scheduler) const {
     << "# HELP tern_spec_accepted_tokens_total Drafts accepted (tokens that needed no pass of their own).\n"
     << "# TYPE tern_spec_accepted_tokens_total counter\n"
     << "tern_spec_accepted_tokens_total " << st.spec_accepted << "\n";
-  EnergySample now;
-  if (start_ && meter_.sample(now)) {
-    const double j = meter_.delta(*start_, now).total_j();
-    o << "# HELP tern_energy_joules_total RAPL package+DRAM energy since the server started (whole machine).\n"
-         "# TYPE tern_energy_joules_total counter\n"
-      << "tern_energy_joules_total " << j << "\n"
-      << "# HELP tern_energy_joules_per_generation RAPL energy since start divided by generations finished.\n"
-         "# TYPE tern_energy_joules_per_generation gauge\n"
-      << "tern_energy_joules_per_generation " << (st.jobs_done > 0 ? j / static_cast<double>(st.jobs_done) : 0.0) << "\n"
-      << "# HELP tern_energy_watt_hours_per_generation The same in watt-hours.\n"
-         "# TYPE tern_energy_watt_hours_per_generation gauge\n"
-      << "tern_energy_watt_hours_per_generation "
-      << (st.jobs_done > 0 ? j / static_cast<double>(st.jobs_done) / 3600.0 : 0.0) << "\n";
-  }
+  render_histogram(o, "tern_time_to_first_token_seconds",
+                   "From a generation request's arrival to its first text (requests answered with 200).",
+                   ttft_.snapshot());
+  render_histogram(o, "tern_inter_token_seconds",
+                   "Between two tokens passed on by one generation (every token after the first).",
+                   scheduler.accounting().inter_token());
+  render_histogram(o, "tern_request_duration_seconds",
+                   "Generation requests answered with 200, first byte in to last byte out.", duration_.snapshot());
+  render_accounting(o, scheduler.accounting(), price_per_cpu_hour_);
   return o.str();
 }
 

@@ -1,5 +1,7 @@
 #include "server/openai_format.h"
 
+#include <cmath>
+
 #include "tokenizer/utf8.h"
 
 namespace tern::server {
@@ -123,8 +125,15 @@ ojson ReplyFormat::usage_chunk(const GenResult& r) const {
 }
 
 ojson usage_json(const GenResult& r) {
+  // "tern": an extension with the request's measured cost (server/accounting.h); energy is
+  // null where RAPL is not readable.
+  ojson tern = {{"cpu_seconds", std::round(r.cpu_seconds * 1e6) / 1e6}, {"energy_joules", nullptr}, {"energy_wh", nullptr}};
+  if (r.energy_joules) {
+    tern["energy_joules"] = *r.energy_joules;
+    tern["energy_wh"] = *r.energy_joules / 3600.0;
+  }
   return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens},
-          {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+          {"total_tokens", r.prompt_tokens + r.completion_tokens}, {"tern", std::move(tern)}};
 }
 
 ojson model_object(const std::string& model_id) {

@@ -37,11 +37,13 @@ struct Scheduler::Slot {
   // to_feed, and the session holds the positions before it.
   std::vector<int32_t> context;
   std::optional<gen::Speculator> spec;    // when drafts are on for this job
+  RequestTally tally;                     // this job's CPU, energy and token times
 };
 
 Scheduler::Scheduler(std::shared_ptr<const Model> model, const tok::Tokenizer& tokenizer,
                      const SessionOptions& session, const SchedulerOptions& options)
-    : model_(std::move(model)), tok_(tokenizer), max_queue_(options.max_queue), spec_(options.spec) {
+    : model_(std::move(model)), tok_(tokenizer), max_queue_(options.max_queue), spec_(options.spec),
+      acct_(options.powercap_root) {
   if (spec_) gen::validate(*spec_);
   const int n_slots = std::max(1, options.n_slots);
   const int64_t prefill_chunk = options.prefill_chunk;
@@ -135,6 +137,9 @@ void Scheduler::release(Slot& slot, GenResult result) {
   const bool cancelled = result.finish_reason == "cancelled";
   result.prompt_tokens = static_cast<int64_t>(slot.job->request().prompt.size());
   result.completion_tokens = slot.generated;
+  const RequestUsage usage = acct_.finish(slot.tally, result.prompt_tokens);
+  result.cpu_seconds = usage.cpu_seconds;
+  result.energy_joules = usage.energy_joules;
   const std::shared_ptr<Job> job = std::move(slot.job);
   slot.job.reset();
   slot.spec.reset();  // refers to the sampler
@@ -201,11 +206,13 @@ void Scheduler::loop() {
       trimmed_ = false;
     }
     Stopwatch sw;
+    acct_.begin_step();
     for (auto& slot : slots_) {
       if (slot->job && slot->job->cancelled()) release(*slot, ended("cancelled"));
     }
     prefill_pass();
     decode_pass();
+    acct_.end_step();
     std::lock_guard<std::mutex> lock(mu_);
     stats_.busy_seconds += sw.seconds();
   }
@@ -226,6 +233,7 @@ void Scheduler::prefill_pass() {
           slot.session->eval(std::span<const int32_t>(prompt.data() + slot.prefilled, static_cast<size_t>(n)));
       slot.prefilled += n;
       budget -= n;
+      acct_.add_rows(slot.tally, n, /*prompt=*/true);
       {
         std::lock_guard<std::mutex> lock(mu_);
         stats_.tokens_in += n;
@@ -256,6 +264,7 @@ void Scheduler::decode_pass() {
   try {
     const std::span<const float> logits = batch_->decode(live_, live_ids_);
     const size_t V = static_cast<size_t>(model_->hparams().n_vocab);
+    for (Slot* slot : live_slots_) acct_.add_rows(slot->tally, 1);
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.decode_steps;
@@ -283,6 +292,7 @@ void Scheduler::speculate(Slot& slot) {
     const gen::SpecStats before = slot.spec->stats();
     const std::span<const int32_t> tokens = slot.spec->step(slot.context, r.max_tokens - slot.generated, is_stop);
     const gen::SpecStats& after = slot.spec->stats();
+    acct_.add_rows(slot.tally, 1 + (after.drafted - before.drafted));
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.decode_steps;
@@ -314,6 +324,7 @@ bool Scheduler::emit(Slot& slot, int32_t next, const SampleLogprobs* logprobs) {
     return false;
   }
   ++slot.generated;
+  acct_.token(slot.tally);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.tokens_out;

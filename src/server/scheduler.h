@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 #include "generate/draft.h"
+#include "server/accounting.h"
 #include "server/job.h"
 #include "tern/batch.h"
 #include "tern/session.h"
@@ -48,6 +49,7 @@ struct SchedulerOptions {
   size_t max_queue = 16;
   int64_t prefill_chunk = 0;             // prompt tokens evaluated per pass at most (0 = session.n_batch)
   std::optional<gen::DraftConfig> spec;  // speculative decoding of a lone slot; nullopt = off
+  std::string powercap_root = EnergyMeter::kDefaultRoot;  // RAPL counters for per-request energy
 };
 
 // Memory the scheduler made resident at start (Scheduler's constructor), for the log line.
@@ -76,6 +78,8 @@ class Scheduler {
   int64_t n_ctx() const { return n_ctx_; }
   SchedulerStats stats() const;
   const ReservedMemory& reserved() const { return reserved_; }
+  // CPU-seconds and energy per request, inter-token latency (server/accounting.h).
+  const Accounting& accounting() const { return acct_; }
 
  private:
   struct Slot;
@@ -109,6 +113,7 @@ class Scheduler {
   std::atomic<int> active_{0};
   SchedulerStats stats_;  // guarded by mu_
   ReservedMemory reserved_;
+  Accounting acct_;       // stepped on the scheduler thread only
   bool trimmed_ = true;   // heap trimmed since the last work (scheduler thread only)
   std::thread thread_;
 };

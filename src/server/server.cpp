@@ -33,6 +33,8 @@ int64_t unix_now() {
 void note_tokens(RequestStats& stats, const GenResult& r) {
   stats.tokens_in = r.prompt_tokens;
   stats.tokens_out = r.completion_tokens;
+  stats.cpu_seconds = r.cpu_seconds;
+  stats.energy_joules = r.energy_joules;
 }
 void note_first_token(RequestStats& stats, std::chrono::steady_clock::time_point received) {
   if (!stats.first_token_ms)
@@ -62,7 +64,8 @@ struct Server::Impl {
   int bound_port = -1;
 
   Impl(std::shared_ptr<const Model> m, ServerOptions o)
-      : model(std::move(m)), opt(std::move(o)), chat_template(ChatTemplate::from_model(opt.chat_template)) {
+      : model(std::move(m)), opt(std::move(o)), chat_template(ChatTemplate::from_model(opt.chat_template)),
+        metrics(opt.price_per_cpu_hour) {
     tok = model->tokenizer();
     if (!tok) throw Error(model->path() + ": the model has no tokenizer (tokenizer.ggml.*); the server needs one");
     if (opt.model_id.empty()) opt.model_id = std::filesystem::path(model->path()).stem().string();
@@ -71,6 +74,7 @@ struct Server::Impl {
     so.max_queue = opt.max_queue;
     so.prefill_chunk = opt.prefill_chunk;
     so.spec = opt.spec;
+    so.powercap_root = opt.powercap_root;
     scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, so);
     routes();
   }
@@ -95,6 +99,7 @@ struct Server::Impl {
       for (const char* k : known)
         if (r.route == k) endpoint = k;
       metrics.count_request(endpoint, r.status);
+      if (r.status == 200 && r.stats.tokens_out) metrics.observe_generation(r);  // a generation answered in full
       ++answered;
       if (opt.log_requests) write_log_line(request_log_line(r));
     };

@@ -37,6 +37,8 @@ struct ServerOptions {
   int64_t default_max_tokens = 256;     // when the request gives none (capped by the context)
   int64_t prefill_chunk = 0;            // prompt tokens per scheduler pass (0 = session.n_batch)
   std::optional<gen::DraftConfig> spec;  // speculative decoding of a slot decoding alone; nullopt = off
+  std::optional<double> price_per_cpu_hour;  // operator's price: /metrics shows the cost per 10k requests
+  std::string powercap_root = EnergyMeter::kDefaultRoot;  // RAPL counters (per-request energy)
   std::string model_id;                 // the name /v1/models lists; "" = the file's stem
   SessionOptions session;
   std::optional<std::string> chat_template;  // the model's; nullopt = tern's fallback
