@@ -122,9 +122,14 @@ ojson ReplyFormat::usage_chunk(const GenResult& r) const {
   return u;
 }
 
+// prompt_tokens counts every prompt token; prompt_tokens_details.cached_tokens those of them
+// found in the slot's KV cache (a previous request's prefix) and not evaluated again, the
+// field OpenAI reports its prompt caching in.
 ojson usage_json(const GenResult& r) {
-  return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens},
-          {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+  return {{"prompt_tokens", r.prompt_tokens},
+          {"completion_tokens", r.completion_tokens},
+          {"total_tokens", r.prompt_tokens + r.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", r.cached_tokens}}}};
 }
 
 ojson model_object(const std::string& model_id) {

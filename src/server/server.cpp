@@ -67,6 +67,7 @@ struct Server::Impl {
     so.max_queue = opt.max_queue;
     so.prefill_chunk = opt.prefill_chunk;
     so.spec = opt.spec;
+    so.prefix_reuse = opt.prefix_reuse;
     scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, so);
     routes();
   }

@@ -36,6 +36,7 @@ struct ServerOptions {
   int64_t default_max_tokens = 256;     // when the request gives none (capped by the context)
   int64_t prefill_chunk = 0;            // prompt tokens per scheduler pass (0 = session.n_batch)
   std::optional<gen::DraftConfig> spec;  // speculative decoding of a slot decoding alone; nullopt = off
+  bool prefix_reuse = true;             // a new prompt skips what a free slot's KV cache holds of it
   std::string model_id;                 // the name /v1/models lists; "" = the file's stem
   SessionOptions session;
   std::optional<std::string> chat_template;  // the model's; nullopt = tern's fallback
