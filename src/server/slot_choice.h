@@ -4,6 +4,12 @@
 // free slot whose held tokens share the longest prefix with its prompt; among equals, the
 // least recently used one, so a slot holding a conversation that is still going on (used
 // recently) is the last to be overwritten by unrelated prompts.
+//
+// A held prefix only draws a prompt to its slot when it is at least as long as what the slot
+// would lose (the held tokens after it): every prompt shares a few tokens with every other
+// (BOS, the chat template's first header), and those must not evict a conversation while an
+// empty or stale slot is free. A continued conversation (all of the slot reused) or a system
+// prompt longer than the question and reply after it always qualifies.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -26,8 +32,10 @@ struct SlotChoice {
   int64_t reused = 0;  // prompt tokens it already holds (0 without reuse)
 };
 
-// The slot for `prompt` among `free` (not empty): the longest reusable prefix, ties to the
-// least recently used. With reuse off, the least recently used slot, reused 0.
+// The slot for `prompt` among `free` (not empty): the longest reusable prefix that is at
+// least half of what its slot holds; ties, or no such prefix, to the least recently used.
+// `reused` is what the chosen slot holds of the prompt (whatever drew it there). With reuse
+// off, the least recently used slot, reused 0.
 SlotChoice choose_slot(std::span<const FreeSlot> free, std::span<const int32_t> prompt, bool reuse);
 
 }  // namespace tern::server
