@@ -185,7 +185,8 @@ std::span<const float> BatchDecoder::prefill(std::span<const PrefillRun> runs) {
     b.runs.push_back({r.session->state_.get(), static_cast<int64_t>(r.ids.size())});
     b.ids.insert(b.ids.end(), r.ids.begin(), r.ids.end());
   }
-  model::forward_rows(model_->data(), *b.pool, b.scratch, b.runs, b.ids.data(), b.logits.data(), /*all_logits=*/false);
+  model::forward_rows(model_->data(), *b.pool, b.scratch, b.runs, b.ids.data(), b.logits.data(),
+                      /*all_logits=*/false);
   return std::span<const float>(b.logits.data(), static_cast<size_t>(n * V));
 }
 

@@ -274,14 +274,16 @@ bool Scheduler::prefill_step(int64_t rows) {
   for (auto& slot : slots_)
     if (slot->job && !slot->decoding) fill_slots_.push_back(slot.get());
   if (fill_slots_.empty()) return false;
-  std::sort(fill_slots_.begin(), fill_slots_.end(), [](const Slot* a, const Slot* b) { return a->last_used < b->last_used; });
+  std::sort(fill_slots_.begin(), fill_slots_.end(),
+            [](const Slot* a, const Slot* b) { return a->last_used < b->last_used; });
   fill_runs_.clear();
   int64_t room = rows, used = 0;
   for (Slot* slot : fill_slots_) {
     if (room == 0) break;
     const std::vector<int32_t>& prompt = slot->job->request().prompt;
     const int64_t n = std::min<int64_t>(room, static_cast<int64_t>(prompt.size()) - slot->prefilled);
-    fill_runs_.push_back({slot->session.get(), std::span<const int32_t>(prompt.data() + slot->prefilled, static_cast<size_t>(n))});
+    const std::span<const int32_t> rest(prompt.data() + slot->prefilled, static_cast<size_t>(n));
+    fill_runs_.push_back({slot->session.get(), rest});
     room -= n;
     used += n;
   }

@@ -112,7 +112,8 @@ void check_model_kernel_kv(const std::string& name, const kernels::Kernel& kerne
   }();
   for (size_t i = 0; i < kSessions; ++i) {
     const std::span<const float> want = alone[i]->eval(std::span<const int32_t>(&next[i], 1));
-    EXPECT_EQ(std::memcmp(got.data() + i * V, want.data(), V * sizeof(float)), 0) << "decode after prefill, session " << i;
+    EXPECT_EQ(std::memcmp(got.data() + i * V, want.data(), V * sizeof(float)), 0)
+        << "decode after prefill, session " << i;
     ++rows_checked;
   }
   EXPECT_EQ(rows_checked, 12 + static_cast<int64_t>(kSessions));  // 12 runs in the steps

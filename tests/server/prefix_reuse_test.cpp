@@ -40,33 +40,7 @@ std::vector<int32_t> concat(std::vector<int32_t> a, const std::vector<int32_t>& 
   return a;
 }
 
-// The greedy continuation's ids (a fresh Session, argmax), `n` tokens or up to the
-// end-of-generation token unless ignore_eos.
-std::vector<int32_t> greedy_ids(const std::vector<int32_t>& prompt, int n, bool ignore_eos) {
-  Session s(tiny_model(), session_opts());
-  std::span<const float> logits = s.eval(prompt);
-  std::vector<int32_t> out;
-  for (int i = 0; i < n; ++i) {
-    size_t best = 0;
-    for (size_t j = 1; j < logits.size(); ++j)
-      if (logits[j] > logits[best]) best = j;
-    const int32_t id = static_cast<int32_t>(best);
-    if (!ignore_eos && tokenizer().is_eog(id)) break;
-    out.push_back(id);
-    if (i + 1 < n) logits = s.eval(std::span<const int32_t>(&id, 1));
-  }
-  return out;
-}
-
 std::string text_of(const std::vector<int32_t>& ids) { return tokenizer().decode(ids, tok::Special::kSkip); }
-
-int64_t metric(const RunningServer& srv, const std::string& name) {
-  auto r = srv.client().Get("/metrics");
-  if (!r) return -1;
-  const size_t at = r->body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(r->body.substr(at + name.size() + 2));
-}
 
 json complete(const RunningServer& srv, const std::vector<int32_t>& prompt, int max_tokens, bool ignore_eos = false) {
   int status = 0;
@@ -348,12 +322,13 @@ TEST(PrefixReuse, AfterADraftedReplyTheNextTurnIsExact) {
   ASSERT_GE(reply.size(), 12u);
   // Stop on the text of a reply token past the 4th that did not occur before it: the reply
   // ends there, mid-step if drafted.
+  const auto occurs_before = [&](size_t n) {
+    const std::string t = text_of({reply[n]});
+    return t.empty() || text_of(std::vector<int32_t>(reply.begin(), reply.begin() + static_cast<std::ptrdiff_t>(n)))
+                                .find(t) != std::string::npos;
+  };
   size_t k = 4;
-  while (k < reply.size() && (text_of({reply[k]}).empty() ||
-                              text_of(std::vector<int32_t>(reply.begin(), reply.begin() + static_cast<std::ptrdiff_t>(k)))
-                                      .find(text_of({reply[k]})) != std::string::npos)) {
-    ++k;
-  }
+  while (k < reply.size() && occurs_before(k)) ++k;
   ASSERT_LT(k, reply.size()) << "no reply token makes a stop text here";
   GenRequest r1 = greedy(p, 30);
   r1.stop = {text_of({reply[k]})};
