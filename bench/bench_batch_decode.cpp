@@ -5,6 +5,9 @@
 //   TERN_BENCH_MODEL=/tmp/model-2b4t.gguf TERN_BENCH_THREADS=1 build-*/bench/bench_batch_decode
 // Arg: sessions (rows per step). Each session holds a 32-token context (TERN_BENCH_PREFIX) when timing starts
 // and advances one position per step (reset near the end of its 512-position cache).
+// BM_PrefillBatched/BM_PrefillOneByOne: Args {sessions, prompt tokens each}: the new prompts of
+// that many requests in ONE BatchDecoder::prefill step (what tern serve's prefill pass runs
+// when they fit in --prefill-chunk) against one Session::eval per prompt.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -87,8 +90,38 @@ void BM_OneAtATime(benchmark::State& state) {
   state.counters["tok/cpu_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// n prompts of k tokens each, every session back at its prefix before each iteration.
+void BM_PrefillBatched(benchmark::State& state) {
+  const int64_t n = state.range(0), k = state.range(1);
+  Sessions s(n);
+  tern::BatchDecoder dec(bench_model(), n, s.pool, n * k);
+  const std::vector<int32_t> prompt(static_cast<size_t>(k), 7);
+  std::vector<tern::PrefillRun> runs;
+  for (tern::Session* p : s.ptrs) runs.push_back({p, prompt});
+  for (auto _ : state) {
+    for (tern::Session* p : s.ptrs) p->truncate(prefix_len());
+    benchmark::DoNotOptimize(dec.prefill(runs).data());
+  }
+  state.counters["tok/cpu_s"] = benchmark::Counter(static_cast<double>(n * k), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_PrefillOneByOne(benchmark::State& state) {
+  const int64_t n = state.range(0), k = state.range(1);
+  Sessions s(n);
+  const std::vector<int32_t> prompt(static_cast<size_t>(k), 7);
+  for (auto _ : state) {
+    for (tern::Session* p : s.ptrs) {
+      p->truncate(prefix_len());
+      benchmark::DoNotOptimize(p->eval(prompt).data());
+    }
+  }
+  state.counters["tok/cpu_s"] = benchmark::Counter(static_cast<double>(n * k), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 BENCHMARK(BM_BatchedStep)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Iterations(6)->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OneAtATime)->Arg(1)->Arg(8)->Iterations(3)->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PrefillBatched)->Args({4, 8})->Args({4, 16})->Iterations(5)->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PrefillOneByOne)->Args({4, 8})->Args({4, 16})->Iterations(5)->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -161,6 +161,8 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
       sub.add_option("--prefill-chunk", o->server.prefill_chunk,
                      "prompt tokens evaluated between two batched decode steps (0 = the batch size -b)")
           ->check(CLI::NonNegativeNumber);
+      sub.add_flag("!--no-prefix-reuse", o->server.prefix_reuse,
+                   "evaluate every prompt whole (slots keep no KV cache between requests; for measurements)");
       sub.add_option("-a,--alias", o->server.model_id,
                      "the model's name in /v1/models and in replies (default: the file's stem); requests may name any model");
       sub.add_option("--max-tokens-cap", o->server.max_tokens_cap, "largest max_tokens a request may ask")

@@ -35,6 +35,7 @@ struct GenResult {
   std::string finish_reason;  // "stop", "length", "cancelled" or "error"
   std::string error;          // when finish_reason == "error"
   int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;  // of prompt_tokens, those already in the slot's KV cache (not evaluated)
   int64_t completion_tokens = 0;
   // Measured cost (server/accounting.h): process CPU-seconds apportioned to this request,
   // and RAPL joules likewise where readable (nullopt where not: never an estimate).

@@ -28,8 +28,15 @@ std::string Metrics::render(const Scheduler& scheduler) const {
       o << "tern_requests_total{endpoint=\"" << key.first << "\",status=\"" << key.second << "\"} " << n << "\n";
     }
   }
-  o << "# HELP tern_prompt_tokens_total Prompt tokens evaluated.\n# TYPE tern_prompt_tokens_total counter\n"
+  o << "# HELP tern_prompt_tokens_total Prompt tokens evaluated (not those reused from a slot's KV cache).\n"
+    << "# TYPE tern_prompt_tokens_total counter\n"
     << "tern_prompt_tokens_total " << st.tokens_in << "\n"
+    << "# HELP tern_prompt_tokens_reused_total Prompt tokens found in a slot's KV cache, not evaluated.\n"
+    << "# TYPE tern_prompt_tokens_reused_total counter\n"
+    << "tern_prompt_tokens_reused_total " << st.tokens_reused << "\n"
+    << "# HELP tern_prefill_steps_total Forward passes over prompt tokens (several requests' prompts each).\n"
+    << "# TYPE tern_prefill_steps_total counter\n"
+    << "tern_prefill_steps_total " << st.prefill_steps << "\n"
     << "# HELP tern_generated_tokens_total Tokens generated.\n# TYPE tern_generated_tokens_total counter\n"
     << "tern_generated_tokens_total " << st.tokens_out << "\n"
     << "# HELP tern_generated_tokens_per_second Generated tokens per second of scheduler busy time (all slots).\n"

@@ -124,6 +124,9 @@ ojson ReplyFormat::usage_chunk(const GenResult& r) const {
   return u;
 }
 
+// prompt_tokens counts every prompt token; prompt_tokens_details.cached_tokens those of them
+// found in the slot's KV cache (a previous request's prefix) and not evaluated again, the
+// field OpenAI reports its prompt caching in.
 ojson usage_json(const GenResult& r) {
   // "tern": an extension with the request's measured cost (server/accounting.h); energy is
   // null where RAPL is not readable.
@@ -132,8 +135,11 @@ ojson usage_json(const GenResult& r) {
     tern["energy_joules"] = *r.energy_joules;
     tern["energy_wh"] = *r.energy_joules / 3600.0;
   }
-  return {{"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens},
-          {"total_tokens", r.prompt_tokens + r.completion_tokens}, {"tern", std::move(tern)}};
+  return {{"prompt_tokens", r.prompt_tokens},
+          {"completion_tokens", r.completion_tokens},
+          {"total_tokens", r.prompt_tokens + r.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", r.cached_tokens}}},
+          {"tern", std::move(tern)}};
 }
 
 ojson model_object(const std::string& model_id) {

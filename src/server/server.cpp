@@ -75,6 +75,7 @@ struct Server::Impl {
     so.prefill_chunk = opt.prefill_chunk;
     so.spec = opt.spec;
     so.powercap_root = opt.powercap_root;
+    so.prefix_reuse = opt.prefix_reuse;
     scheduler = std::make_unique<Scheduler>(model, *tok, opt.session, so);
     routes();
   }

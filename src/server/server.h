@@ -39,6 +39,7 @@ struct ServerOptions {
   std::optional<gen::DraftConfig> spec;  // speculative decoding of a slot decoding alone; nullopt = off
   std::optional<double> price_per_cpu_hour;  // operator's price: /metrics shows the cost per 10k requests
   std::string powercap_root = EnergyMeter::kDefaultRoot;  // RAPL counters (per-request energy)
+  bool prefix_reuse = true;             // a new prompt skips what a free slot's KV cache holds of it
   std::string model_id;                 // the name /v1/models lists; "" = the file's stem
   SessionOptions session;
   std::optional<std::string> chat_template;  // the model's; nullopt = tern's fallback

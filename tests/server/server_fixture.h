@@ -79,8 +79,8 @@ struct RunningServer {
 };
 
 // The greedy continuation `tern run` computes: Session, argmax (first on ties), up to n
-// tokens or the end-of-generation token.
-inline std::string greedy_reference(const std::vector<int32_t>& prompt, int n, int* generated) {
+// tokens or (unless ignore_eos) the end-of-generation token; its ids.
+inline std::vector<int32_t> greedy_ids(const std::vector<int32_t>& prompt, int n, bool ignore_eos = false) {
   auto model = tiny_model();
   const tok::Tokenizer& tok = *model->tokenizer();
   Session s(model, session_opts());
@@ -91,12 +91,27 @@ inline std::string greedy_reference(const std::vector<int32_t>& prompt, int n, i
     for (size_t j = 1; j < logits.size(); ++j)
       if (logits[j] > logits[best]) best = j;
     const int32_t id = static_cast<int32_t>(best);
-    if (tok.is_eog(id)) break;
+    if (!ignore_eos && tok.is_eog(id)) break;
     out.push_back(id);
-    logits = s.eval(std::span<const int32_t>(&id, 1));
+    if (i + 1 < n) logits = s.eval(std::span<const int32_t>(&id, 1));
   }
+  return out;
+}
+
+// The same as text (special tokens skipped); *generated = its token count.
+inline std::string greedy_reference(const std::vector<int32_t>& prompt, int n, int* generated) {
+  const std::vector<int32_t> out = greedy_ids(prompt, n);
   *generated = static_cast<int>(out.size());
-  return tok.decode(out, tok::Special::kSkip);
+  return tiny_model()->tokenizer()->decode(out, tok::Special::kSkip);
+}
+
+// A counter or gauge from GET /metrics; -1 if the request or the line is missing.
+inline double metric(const RunningServer& srv, const std::string& name) {
+  auto m = srv.client().Get("/metrics");
+  if (!m) return -1;
+  const size_t at = m->body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(m->body.substr(at + name.size() + 2));
 }
 
 inline json post(const RunningServer& srv, const std::string& path, const json& body, int* status) {

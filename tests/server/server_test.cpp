@@ -244,14 +244,6 @@ TEST(StopText, HoldsBackOnlyPossibleStarts) {
 namespace tern::server {
 namespace {
 
-double metric(const RunningServer& srv, const std::string& name) {
-  auto m = srv.client().Get("/metrics");
-  if (!m) return -1;
-  const size_t at = m->body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(m->body.substr(at + name.size() + 2));
-}
-
 // Different prompts (one longer than the prefill chunk, so it is evaluated in pieces
 // between decode steps) at once: each reply equals its own greedy reference, and the
 // scheduler really put several slots into one decode step.
