@@ -26,6 +26,20 @@ const std::vector<Command>& commands() { return registry(); }
 
 }  // namespace tern::cli
 
+namespace {
+
+// `--help` shows every option's default (what -t, -c, -b, -n and serve's limits are when not
+// given): captured once here for every subcommand rather than flag by flag. Options without
+// a stored value (callbacks) have none to show.
+void show_defaults(CLI::App& app) {
+  for (CLI::Option* o : app.get_options()) {
+    if (o->get_items_expected_max() > 0 && !o->get_required()) o->capture_default_str();
+  }
+  for (CLI::App* group : app.get_subcommands([](CLI::App* a) { return a->get_name().empty(); })) show_defaults(*group);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tern::cli;
   CLI::App app{"tern: fast, exact inference for ternary (BitNet b1.58) language models"};
@@ -38,6 +52,7 @@ int main(int argc, char** argv) {
   for (const Command& c : sorted) {
     CLI::App* sub = app.add_subcommand(c.name, c.help);
     runners.emplace_back(sub, c.setup(*sub));
+    show_defaults(*sub);
   }
   if (argc <= 1) {  // bare `tern`: what there is, not just "a subcommand is required"
     std::printf("%s", app.help().c_str());
