@@ -154,3 +154,16 @@ TEST(FlagSpellings, RunTextEndsWithANewlineBeforeTheStats) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(FlagSpellings, HelpShowsTheDefaults) {
+  auto serve = run_command(shell_quote(TERN_BINARY) + " serve --help");
+  EXPECT_NE(serve.out.find("=8080"), std::string::npos) << serve.out;    // --port
+  EXPECT_NE(serve.out.find("=1048576"), std::string::npos) << serve.out; // --max-body
+  auto run = run_command(shell_quote(TERN_BINARY) + " run --help");
+  EXPECT_NE(run.out.find("=64"), std::string::npos) << run.out;  // -b
+  EXPECT_NE(run.out.find("=32"), std::string::npos) << run.out;  // -n
+}
+
+}  // namespace
