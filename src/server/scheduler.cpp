@@ -32,11 +32,10 @@ struct Scheduler::Slot {
   int64_t prefilled = 0;                  // prompt tokens in the KV cache so far (reused + evaluated)
   int64_t reused = 0;                     // prompt tokens the KV cache held already (not evaluated)
   uint64_t last_used = 0;                 // Scheduler::tick_ when it took its last job
-  bool decoding = false;                  // prompt done; to_feed is evaluated next step
-  int32_t to_feed = -1;                   // the last sampled token
+  bool decoding = false;                  // prompt done; context.back() is evaluated next step
   int64_t generated = 0;
-  // The sequence: prompt, then every sampled token; while decoding its last element is
-  // to_feed, and the session holds the positions before it. While the slot is free: exactly
+  // The sequence: prompt, then every sampled token; while decoding its last element is the
+  // token to feed next, and the session holds the positions before it. While the slot is free: exactly
   // the tokens its KV cache holds (session->n_past() == context.size()), for the next job.
   std::vector<int32_t> context;
   std::optional<gen::Speculator> spec;    // when drafts are on for this job
@@ -212,7 +211,6 @@ void Scheduler::start(Slot& slot, std::shared_ptr<Job> job, int64_t reused) {
   slot.last_used = ++tick_;
   slot.decoding = false;
   slot.generated = 0;
-  slot.to_feed = -1;
   slot.sampler.emplace(r.sampling, static_cast<int32_t>(slot.session->n_vocab()));
   slot.context.assign(r.prompt.begin(), r.prompt.end());
   // Drafts give no log-probabilities of their own: a request that wants them decodes plainly.
@@ -333,7 +331,7 @@ void Scheduler::decode_pass() {
   for (auto& slot : slots_) {
     if (!slot->job || !slot->decoding) continue;
     live_.push_back(slot->session.get());
-    live_ids_.push_back(slot->to_feed);
+    live_ids_.push_back(slot->context.back());
     live_slots_.push_back(slot.get());
   }
   if (live_.empty()) return;
@@ -417,7 +415,6 @@ bool Scheduler::emit(Slot& slot, int32_t next, const SampleLogprobs* logprobs) {
     release(slot, ended("length"));
     return false;
   }
-  slot.to_feed = next;
   return true;
 }
 
