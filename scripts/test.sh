@@ -7,7 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 fuzz_seconds=${TERN_FUZZ_SECONDS:-60}
-step() { printf '\n==== %s ====\n' "$*"; }
+# Each step prints how long the previous one took, so CI's time per stage is in its log.
+step_started=$SECONDS
+step_name=""
+step() {
+  [[ -n "$step_name" ]] && printf '==== %s: %d s ====\n' "$step_name" $((SECONDS - step_started))
+  step_name="$*"; step_started=$SECONDS
+  printf '\n==== %s ====\n' "$*"
+}
 
 step "release build + tests"
 ./scripts/build.sh release
@@ -27,4 +34,5 @@ QEMU_CPU=cortex-a53 ctest --test-dir build/aarch64 --output-on-failure -j 2 -R '
 step "fuzz targets, ${fuzz_seconds}s each"
 ./scripts/build.sh fuzz
 ./scripts/fuzz.sh "$fuzz_seconds"
-echo "test.sh: all suites passed"
+step "done"
+echo "test.sh: all suites passed in $SECONDS s"
