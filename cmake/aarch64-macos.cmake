@@ -1,0 +1,28 @@
+# Cross toolchain for macOS on Apple silicon (arm64): Zig's clang with its bundled macOS libc
+# headers, libSystem stubs and libc++, from the npm package pinned in cmake/zig/package.json
+# (scripts/install-deps.sh runs `npm ci` there). Nothing here can run the result: the build is
+# compiled and linked only; the aarch64 Linux suite under qemu checks the same NEON kernels.
+set(CMAKE_SYSTEM_NAME Darwin)
+set(CMAKE_SYSTEM_PROCESSOR arm64)
+set(CMAKE_C_COMPILER ${CMAKE_CURRENT_LIST_DIR}/zig/zig-cc)
+set(CMAKE_CXX_COMPILER ${CMAKE_CURRENT_LIST_DIR}/zig/zig-c++)
+set(CMAKE_AR ${CMAKE_CURRENT_LIST_DIR}/zig/zig-ar CACHE FILEPATH "archiver")
+set(CMAKE_RANLIB ${CMAKE_CURRENT_LIST_DIR}/zig/zig-ranlib CACHE FILEPATH "ranlib")
+# No SDK or xcrun here: Zig brings the headers and link stubs; CMake must not look for one.
+set(CMAKE_OSX_SYSROOT "" CACHE PATH "no SDK: Zig's own macOS headers")
+set(CMAKE_OSX_DEPLOYMENT_TARGET "" CACHE STRING "set by the Zig target (cmake/zig/zig-tool)")
+# Zig names CPUs and features with -mcpu (clang's -march is not passed through): the same
+# three ISA levels as the aarch64 Linux build (cmake/TernArch.cmake), in Zig's spelling.
+set(TERN_NEON_FLAGS -mcpu=generic)
+set(TERN_NEON_DOTPROD_FLAGS -mcpu=generic+v8_2a+dotprod)
+set(TERN_NEON_I8MM_FLAGS -mcpu=generic+v8_2a+dotprod+i8mm)
+# Libraries and headers: only the macOS staging prefix (scripts/macos_deps.sh), never the
+# host's /usr/include, whose glibc headers would shadow macOS libc.
+set(TERN_MACOS_PREFIX "${CMAKE_CURRENT_LIST_DIR}/../build/deps-macos" CACHE PATH "macOS dependency prefix")
+set(CMAKE_FIND_ROOT_PATH ${TERN_MACOS_PREFIX})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+set(ENV{PKG_CONFIG_LIBDIR} ${TERN_MACOS_PREFIX}/lib/pkgconfig)
+set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
