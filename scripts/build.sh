@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-release}
-jobs=${TERN_JOBS:-$(nproc)}
+jobs=${TERN_JOBS:-$(getconf _NPROCESSORS_ONLN)}
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
 case "$config" in
@@ -22,5 +22,9 @@ case "$config" in
                  -DTERN_FUZZ=ON -DTERN_TESTS=OFF -DTERN_BENCH=OFF) ;;
   *) echo "build.sh: unknown configuration '$config' (release|asan|aarch64|macos|fuzz)" >&2; exit 2 ;;
 esac
+# On a Mac (native build), Homebrew's prefix holds the libraries scripts/install-deps-macos.sh installed.
+if [[ $(uname -s) == Darwin && $config != macos ]] && command -v brew >/dev/null; then
+  args+=(-DCMAKE_PREFIX_PATH="$(brew --prefix)")
+fi
 cmake -S . -B "build/$config" "${gen[@]}" "${args[@]}" >/dev/null
 cmake --build "build/$config" -j "$jobs" "${@:2}"

@@ -2,6 +2,8 @@
 # Installs every build, test and demo dependency of tern from Debian 12 packages.
 # Idempotent: packages already present are skipped by apt. Runs as root or through sudo.
 set -euo pipefail
+# On a Mac the same libraries come from Homebrew (scripts/install-deps-macos.sh).
+if [[ $(uname -s) == Darwin ]]; then exec "$(dirname "$0")/install-deps-macos.sh"; fi
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi

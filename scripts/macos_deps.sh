@@ -5,6 +5,8 @@
 #     PCRE2, libunistring, GoogleTest (static);
 #   - header-only libraries: symlinks to Debian's headers (nlohmann/json, CLI11, xsimd,
 #     Boost.Beast/Asio) and copies of their CMake package files;
+#   - cpp-httplib (the server tests' client): Debian's source of its one header, used
+#     header-only (Debian's binary package is the split, compiled form) without TLS;
 #   - libedit: Debian's <editline/readline.h> and a link stub for macOS's own
 #     /usr/lib/libedit.3.dylib (cmake/macos/libedit.tbd).
 # Usage: scripts/macos_deps.sh [PREFIX]   (default build/deps-macos; prints nothing when the
@@ -38,10 +40,17 @@ cp "$root/cmake/macos/libedit.tbd" "$prefix/lib/libedit.tbd"
 
 # ---- compiled: Debian's sources, as the Debian packages the Linux builds use.
 cd "$work"
-apt-get source --download-only -qq pcre2 libunistring googletest >"$log" 2>&1 || fail "apt-get source"
-for dsc in pcre2_*.dsc libunistring_*.dsc googletest_*.dsc; do
+apt-get source --download-only -qq pcre2 libunistring googletest cpp-httplib >"$log" 2>&1 || fail "apt-get source"
+for dsc in pcre2_*.dsc googletest_*.dsc cpp-httplib_*.dsc; do
   dpkg-source -x "$dsc" >>"$log" 2>&1 || fail "dpkg-source -x $dsc"
 done
+# libunistring's Debian patches touch its autotools inputs, which would then want automake
+# to regenerate the build; its upstream tarball (Debian's .orig) configures as shipped.
+dpkg-source -x --skip-debianization libunistring_*.dsc >>"$log" 2>&1 || fail "dpkg-source -x libunistring"
+cp cpp-httplib-*/httplib.h "$prefix/include/"
+mkdir -p "$prefix/lib/pkgconfig"
+printf 'Name: cpp-httplib\nDescription: header-only, plain HTTP\nVersion: %s\nCflags: -I%s\nLibs:\n' \
+  "$(echo cpp-httplib-*/ | sed 's/^cpp-httplib-//; s/[+/].*//')" "$prefix/include" >"$prefix/lib/pkgconfig/cpp-httplib.pc"
 cmake_dep() {  # SOURCE_DIR CMAKE_ARGS...: configure, build and install one CMake project
   local src=$1; shift
   cmake -S "$src" -B "$work/build-$(basename "$src")" -G Ninja \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test command: installs dependencies, then builds and runs
 #   1. the Release suite, 2. the ASan+UBSan suite, 3. the aarch64 suite under qemu
-#   (with and without dotprod), 4. every libFuzzer target for a bounded time.
+#   (with and without dotprod), 4. the macOS arm64 cross build (compiled and linked, not run),
+#   5. every libFuzzer target for a bounded time.
 # Fails on the first failing step. TERN_FUZZ_SECONDS (default 60) bounds each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,10 @@ step "aarch64 build + tests under qemu (-cpu max: NEON + dotprod)"
 QEMU_CPU=max ctest --test-dir build/aarch64 --output-on-failure -j 2
 step "aarch64 kernel + model tests under qemu (-cpu cortex-a53: NEON without dotprod)"
 QEMU_CPU=cortex-a53 ctest --test-dir build/aarch64 --output-on-failure -j 2 -R '^(Kernel|Model|Golden)'
+
+step "macOS arm64 cross build (Zig): compiled and linked only, nothing here runs Mach-O"
+./scripts/build.sh macos
+./scripts/check_macos_build.sh build/macos
 
 step "fuzz targets, ${fuzz_seconds}s each"
 ./scripts/build.sh fuzz
