@@ -15,6 +15,7 @@
 #include "chat/evaluator.h"
 #include "chat/py_str.h"
 #include "chat/unicode.h"
+#include "runtime/parse_double.h"
 
 namespace tern::chat {
 
@@ -73,8 +74,7 @@ bool parse_float(std::string s, double* out) {
   for (char c : s.substr(sign))
     if (c != '_') clean += c;
   double v = 0;
-  auto r = std::from_chars(clean.data(), clean.data() + clean.size(), v);
-  if (r.ec != std::errc() || r.ptr != clean.data() + clean.size()) return false;
+  if (!parse_double(clean, &v)) return false;
   *out = (sign && s[0] == '-') ? -v : v;
   return true;
 }

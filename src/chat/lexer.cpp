@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "chat/unicode.h"
+#include "runtime/parse_double.h"
 
 namespace tern::chat {
 
@@ -293,7 +294,7 @@ class Lexer {
       t.type = Tok::Float;
       t.pos = pos_at(p);
       t.text = clean;
-      std::from_chars(clean.data(), clean.data() + clean.size(), t.f);
+      parse_double(clean, &t.f);  // the grammar above is from_chars's, so it reads the whole
       tokens_.push_back(std::move(t));
       return fend;
     }
