@@ -8,7 +8,10 @@ find_path(XSIMD_INCLUDE_DIR xsimd/xsimd.hpp REQUIRED)  # header-only; its CMake 
 # The headers are the same for every architecture, so the aarch64 cross build uses them too.
 find_path(BOOST_BEAST_INCLUDE_DIR boost/beast.hpp REQUIRED)
 add_library(Boost::beast INTERFACE IMPORTED)
-set_target_properties(Boost::beast PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${BOOST_BEAST_INCLUDE_DIR})
+# Boost 1.74's Asio detects std::invoke_result only for MSVC and otherwise names
+# std::result_of, which C++20 removed (libc++, e.g. macOS's, no longer has it).
+set_target_properties(Boost::beast PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${BOOST_BEAST_INCLUDE_DIR}
+                      INTERFACE_COMPILE_DEFINITIONS BOOST_ASIO_HAS_STD_INVOKE_RESULT=1)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2_8 REQUIRED IMPORTED_TARGET libpcre2-8)
 add_library(PCRE2::pcre2-8 ALIAS PkgConfig::PCRE2_8)

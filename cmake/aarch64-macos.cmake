@@ -11,11 +11,13 @@ set(CMAKE_RANLIB ${CMAKE_CURRENT_LIST_DIR}/zig/zig-ranlib CACHE FILEPATH "ranlib
 # No SDK or xcrun here: Zig brings the headers and link stubs; CMake must not look for one.
 set(CMAKE_OSX_SYSROOT "" CACHE PATH "no SDK: Zig's own macOS headers")
 set(CMAKE_OSX_DEPLOYMENT_TARGET "" CACHE STRING "set by the Zig target (cmake/zig/zig-tool)")
-# Zig names CPUs and features with -mcpu (clang's -march is not passed through): the same
-# three ISA levels as the aarch64 Linux build (cmake/TernArch.cmake), in Zig's spelling.
-set(TERN_NEON_FLAGS -mcpu=generic)
-set(TERN_NEON_DOTPROD_FLAGS -mcpu=generic+v8_2a+dotprod)
-set(TERN_NEON_I8MM_FLAGS -mcpu=generic+v8_2a+dotprod+i8mm)
+# Zig names CPUs and features with -mcpu (clang's -march is not passed through, and Zig's
+# `generic` aarch64 CPU lacks what LLVM's arm_neon.h asks for). Every Apple silicon Mac is at
+# least an M1 (NEON + dotprod), so the NEON and dotprod files build for the M1; the i8mm file
+# adds smmla (M2 and later), which backend.cpp uses only where the CPU reports FEAT_I8MM.
+set(TERN_NEON_FLAGS -mcpu=apple_m1)
+set(TERN_NEON_DOTPROD_FLAGS -mcpu=apple_m1)
+set(TERN_NEON_I8MM_FLAGS -mcpu=apple_m1+i8mm)
 # Libraries and headers: only the macOS staging prefix (scripts/macos_deps.sh), never the
 # host's /usr/include, whose glibc headers would shadow macOS libc.
 set(TERN_MACOS_PREFIX "${CMAKE_CURRENT_LIST_DIR}/../build/deps-macos" CACHE PATH "macOS dependency prefix")

@@ -4,7 +4,11 @@
 // appear only when asked for. What the model received is read back from /save.
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <pty.h>
+#if TERN_HAVE_PTY_H
+#include <pty.h>  // forkpty: glibc
+#else
+#include <util.h>  // forkpty: the BSDs and macOS
+#endif
 #include <signal.h>
 #include <sys/wait.h>
 #include <termios.h>
