@@ -18,9 +18,13 @@ set(CMAKE_OSX_DEPLOYMENT_TARGET "" CACHE STRING "set by the Zig target (cmake/zi
 set(TERN_NEON_FLAGS -mcpu=apple_m1)
 set(TERN_NEON_DOTPROD_FLAGS -mcpu=apple_m1)
 set(TERN_NEON_I8MM_FLAGS -mcpu=apple_m1+i8mm)
-# Libraries and headers: only the macOS staging prefix (scripts/macos_deps.sh), never the
-# host's /usr/include, whose glibc headers would shadow macOS libc.
-set(TERN_MACOS_PREFIX "${CMAKE_CURRENT_LIST_DIR}/../build/deps-macos" CACHE PATH "macOS dependency prefix")
+# Libraries and headers: only the macOS staging prefix (`scripts/macos_deps.sh prefix`, which
+# scripts/build.sh passes), never the host's /usr/include, whose glibc headers would shadow
+# macOS libc.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES TERN_MACOS_PREFIX)
+if(NOT TERN_MACOS_PREFIX)
+  message(FATAL_ERROR "aarch64-macos.cmake: set TERN_MACOS_PREFIX (scripts/build.sh macos does)")
+endif()
 set(CMAKE_FIND_ROOT_PATH ${TERN_MACOS_PREFIX})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)

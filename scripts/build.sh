@@ -16,8 +16,9 @@ case "$config" in
   release) args=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan)    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_SANITIZE=ON -DTERN_BENCH=OFF) ;;
   aarch64) args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DTERN_BENCH=OFF) ;;
-  macos)   ./scripts/macos_deps.sh
-           args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-macos.cmake -DTERN_BENCH=OFF) ;;
+  macos)   ./scripts/macos_deps.sh build  # PCRE2, libunistring, GoogleTest for macOS (cached)
+           args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-macos.cmake -DTERN_BENCH=OFF
+                 -DTERN_MACOS_PREFIX="$(./scripts/macos_deps.sh prefix)") ;;
   fuzz)    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
                  -DTERN_FUZZ=ON -DTERN_TESTS=OFF -DTERN_BENCH=OFF) ;;
   *) echo "build.sh: unknown configuration '$config' (release|asan|aarch64|macos|fuzz)" >&2; exit 2 ;;

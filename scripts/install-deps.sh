@@ -17,6 +17,7 @@ PACKAGES=(
   g++-aarch64-linux-gnu qemu-user
   python3
   haproxy curl python3-yaml  # scripts/serve_replicas.sh and tests/deploy
+  dpkg-dev  # dpkg-source: Debian's sources of the libraries the macOS build compiles (macos_deps.sh)
 )
 # The openai npm client test (tests/server/openai_client) needs Node.js and npm; a machine
 # that already has them (e.g. from another repository) keeps its own.
@@ -30,6 +31,14 @@ if [[ "${TERN_TRAIN_DEPS:-0}" == "1" ]]; then PACKAGES+=(python3-torch python3-n
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then $SUDO dpkg --add-architecture arm64; fi
 PACKAGES+=(libpcre2-dev:arm64 libunistring-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64
            libedit-dev:arm64)
+
+# scripts/macos_deps.sh fetches Debian's own sources (`apt-get source`): enable the index.
+src_list=/etc/apt/sources.list.d/tern-deb-src.sources
+if [[ ! -f $src_list ]]; then
+  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+    $SUDO tee "$src_list" >/dev/null
+  $SUDO apt-get update -qq
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -59,3 +68,6 @@ if ! cmp -s "$zig_dir/package-lock.json" "$zig_dir/node_modules/.tern-installed-
   npm ci --prefix "$zig_dir" --no-audit --no-fund --loglevel=error
   cp "$zig_dir/package-lock.json" "$zig_dir/node_modules/.tern-installed-lock"
 fi
+# The Debian sources of the libraries the macOS build compiles for itself (built, offline,
+# by `scripts/build.sh macos`).
+"$(dirname "$0")/macos_deps.sh" fetch
