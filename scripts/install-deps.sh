@@ -17,7 +17,10 @@ PACKAGES=(
   g++-aarch64-linux-gnu qemu-user
   python3
   haproxy curl python3-yaml  # scripts/serve_replicas.sh and tests/deploy
-  dpkg-dev  # dpkg-source: Debian's sources of the libraries the macOS build compiles (macos_deps.sh)
+  # The Windows x86-64 build (cmake/x86_64-w64-mingw32.cmake) and its suite under Wine;
+  # dpkg-dev for `apt-get source` of the libraries scripts/cross_deps.sh (Windows) and
+  # scripts/macos_deps.sh (macOS) build for those targets.
+  g++-mingw-w64-x86-64-posix mingw-w64-tools wine64 dpkg-dev
 )
 # The openai npm client test (tests/server/openai_client) needs Node.js and npm; a machine
 # that already has them (e.g. from another repository) keeps its own.
@@ -32,7 +35,8 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then $SUDO dpkg --add-
 PACKAGES+=(libpcre2-dev:arm64 libunistring-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64
            libedit-dev:arm64)
 
-# scripts/macos_deps.sh fetches Debian's own sources (`apt-get source`): enable the index.
+# scripts/cross_deps.sh and scripts/macos_deps.sh build libraries for other targets from
+# Debian's own sources (`apt-get source`), so the source index must be enabled.
 src_list=/etc/apt/sources.list.d/tern-deb-src.sources
 if [[ ! -f $src_list ]]; then
   printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |

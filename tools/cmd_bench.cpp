@@ -6,7 +6,6 @@
 // then -r times timed; the figure is the median tokens/s ± the sample standard deviation.
 // Around every timed repetition the RAPL counters are read (src/runtime/energy.h), so
 // J/token is measured energy divided by tokens, or "unavailable (why)" — never an estimate.
-#include <unistd.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -21,8 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "platform/process_stats.h"
+#include "platform/terminal.h"
 #include "runtime/energy.h"
-#include "runtime/memory_stats.h"
 #include "runtime/read_bandwidth.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
@@ -187,7 +187,7 @@ class Runner {
   const BenchOptions& o_;
   std::shared_ptr<const Model> model_;
   const EnergyMeter& meter_;
-  const bool progress_ = ::isatty(STDERR_FILENO) != 0;  // "\r" lines only for a person watching
+  const bool progress_ = is_terminal(StdStream::kErr);  // "\r" lines only for a person watching
 };
 
 // The machine's read bandwidth with `threads` threads, both page sizes

@@ -11,7 +11,6 @@
 // Every turn evaluates only the tokens the KV cache does not already hold (see /stats).
 // What the user types is text: special-token text in it never becomes a control token, so
 // it cannot end the turn and forge another (--allow-special-in-content allows it).
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -20,8 +19,9 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <unistd.h>
 
+#include "platform/signals.h"
+#include "platform/terminal.h"
 #include "runtime/timer.h"
 #include "tern/chat_template.h"
 #include "tern/error.h"
@@ -37,13 +37,12 @@ namespace {
 std::atomic<bool> g_cancel{false};
 std::atomic<bool> g_generating{false};
 
-void on_sigint(int) {
+void on_ctrl_c() {
   if (g_generating.load()) {
     g_cancel.store(true);
   } else {
     static const char msg[] = "\n(Ctrl-D or /exit to quit)\n> ";
-    ssize_t ignored = ::write(STDOUT_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
+    write_stdout_from_handler(msg, sizeof msg - 1);
   }
 }
 
@@ -76,7 +75,7 @@ struct Palette {
 
 Palette palette(const std::string& when) {
   const char* no_color = std::getenv("NO_COLOR");
-  const bool on = when == "always" || (when == "auto" && ::isatty(STDOUT_FILENO) && !(no_color && *no_color));
+  const bool on = when == "always" || (when == "auto" && is_terminal(StdStream::kOut) && !(no_color && *no_color));
   if (!on) return {};
   return {"\033[1;32m", "\033[36m", "\033[0m"};
 }
@@ -110,7 +109,7 @@ std::string stats_line(const Conversation& conv) {
 }
 
 int run_chat(const ChatOptions& o) {
-  const bool interactive = ::isatty(STDIN_FILENO) != 0;
+  const bool interactive = is_terminal(StdStream::kIn);
   Stopwatch load_timer;
   auto model = Model::load(o.model.model, model_options(o.model));
   warn_if_beyond_training(*model, o.model);
@@ -127,11 +126,7 @@ int run_chat(const ChatOptions& o) {
   if (!o.system.empty()) conv.set_system_prompt(o.system);
   if (o.spec.on) conv.set_speculative(o.spec.draft);
 
-  struct sigaction sa {};
-  sa.sa_handler = on_sigint;
-  sa.sa_flags = SA_RESTART;  // a Ctrl-C at the prompt must not end the read
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
+  on_interrupt(on_ctrl_c);  // a Ctrl-C at the prompt must not end the read
 
   if (interactive) {
     std::printf("tern chat: %s (%s, %lld layers, kernel %s), context %lld, loaded in %.2f s\n"

@@ -1,13 +1,12 @@
 // `tern convert HF_DIR -o OUT.gguf [--type ...] [--embd-type ...] [--dry-run]`: a Hugging
 // Face BitNet b1.58 checkpoint to GGUF (see include/tern/convert.h).
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "platform/terminal.h"
 #include "tern/convert.h"
 #include "tools/command.h"
 
@@ -76,7 +75,7 @@ int run_convert(const ConvertArgs& a) {
   opt.embd_type = tern::parse_embd_type(a.embd_type);
   opt.dry_run = a.dry_run;
   auto bar = std::make_shared<ProgressBar>();
-  if (!a.dry_run && ::isatty(STDERR_FILENO)) opt.progress = [bar](const tern::ConvertProgress& p) { bar->update(p); };
+  if (!a.dry_run && tern::is_terminal(tern::StdStream::kErr)) opt.progress = [bar](const tern::ConvertProgress& p) { bar->update(p); };
   tern::ConvertReport r;
   try {
     r = tern::convert_hf_to_gguf(opt);

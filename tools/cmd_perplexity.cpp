@@ -8,7 +8,6 @@
 //     tokens at CTX/2+1 .. CTX-1, so every scored token has at least CTX/2 of context;
 //   * PPL = exp(mean NLL); the ± is the standard error of the mean NLL times PPL.
 // One difference: llama.cpp refuses files shorter than 2·CTX tokens; tern needs one window.
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -20,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/terminal.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
 #include "tern/model.h"
@@ -133,7 +133,7 @@ int run_perplexity(const PerplexityOptions& o) {
   double nll = 0, nll2 = 0;
   int64_t count = 0;
   Stopwatch total;
-  const bool progress = ::isatty(STDERR_FILENO) != 0;
+  const bool progress = is_terminal(StdStream::kErr);
   std::vector<int32_t> window(static_cast<size_t>(ctx));
   for (int c = 0; c < n_chunk; ++c) {
     const size_t start = static_cast<size_t>(c) * static_cast<size_t>(ctx);

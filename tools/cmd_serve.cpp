@@ -1,19 +1,16 @@
 // `tern serve`: an OpenAI-compatible HTTP server (src/server) over one model.
-#include <pthread.h>
-#include <sys/resource.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+#include "platform/process_limits.h"
+#include "platform/signals.h"
 #include "server/http_auth.h"
 #include "server/server.h"
 #include "tern/error.h"
@@ -36,17 +33,11 @@ struct ServeOptions {
 // and the connection cap lowered to what fits, with a note, rather than failing accept().
 void fit_connections_to_descriptors(server::ServerOptions& s) {
   constexpr size_t kReserve = 64;  // the model file, the listener, stdio, pool threads' needs
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
-  if (lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-    getrlimit(RLIMIT_NOFILE, &lim);
-  }
-  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= s.max_connections + kReserve) return;
-  const size_t fit = lim.rlim_cur > 2 * kReserve ? static_cast<size_t>(lim.rlim_cur) - kReserve : kReserve;
+  const std::optional<uint64_t> limit = raise_open_file_limit();
+  if (!limit || *limit >= s.max_connections + kReserve) return;
+  const size_t fit = *limit > 2 * kReserve ? static_cast<size_t>(*limit) - kReserve : kReserve;
   std::fprintf(stderr, "tern serve: --max-connections %zu lowered to %zu: the descriptor limit (ulimit -n) is %llu\n",
-               s.max_connections, fit, static_cast<unsigned long long>(lim.rlim_cur));
+               s.max_connections, fit, static_cast<unsigned long long>(*limit));
   s.max_connections = fit;
 }
 
@@ -86,20 +77,12 @@ int run_serve(ServeOptions& o) {
   require_tokenizer(*model);
   o.server.session = session_options(o.model);
   o.server.chat_template = model_chat_template(*model);
-  // SIGINT / SIGTERM are taken by a thread of their own (sigwait): the first drains the
-  // server (Server::drain), a second one stops it at once. Blocked here, before any thread
-  // starts, so every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-#ifdef __GLIBC__
-  // One malloc arena for every thread: glibc would otherwise create an arena (and its
-  // first pages) for each handler thread the first time it allocates, so RSS would creep
-  // up as a load test wakes threads; requests allocate little, contention is negligible.
-  mallopt(M_ARENA_MAX, 1);
-#endif
+  // SIGINT / SIGTERM (Windows: Ctrl-C, Ctrl-Break) are taken by a thread of their own
+  // (platform/signals.h): the first drains the server (Server::drain), a second one stops
+  // it at once. Blocked here, before any thread starts, so every thread inherits the mask.
+  block_stop_signals();
+  // Requests allocate little, so one arena costs no contention and keeps RSS from creeping.
+  use_one_malloc_arena();
   server::Server srv(model, o.server);
   const int port = srv.bind();
   const std::string ctx = o.server.session.n_ctx > 0 ? std::to_string(o.server.session.n_ctx) : "the model's";
@@ -113,18 +96,17 @@ int run_serve(ServeOptions& o) {
   std::atomic<bool> served{false};
   std::thread drainer;
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    wait_stop_signal();
     if (served) return;
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout * 1000.0));
     drainer = std::thread([&srv, timeout] { srv.drain(timeout); });
-    sigwait(&signals, &sig);
+    wait_stop_signal();
     if (!served) srv.stop();
   });
   srv.run();
   // run() returned (drained, stopped, or it could not serve): wake the waiter ourselves.
   served = true;
-  pthread_kill(waiter.native_handle(), SIGTERM);
+  wake_stop_waiter(waiter);
   waiter.join();
   if (drainer.joinable()) drainer.join();
   return 0;

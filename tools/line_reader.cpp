@@ -1,16 +1,13 @@
 #include "tools/line_reader.h"
 
-#include <editline/readline.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+
+#include "platform/paths.h"
 
 namespace tern::cli {
 
 namespace {
-constexpr int kHistoryLines = 2000;  // kept in the file: enough to find last week's question
 constexpr const char* kBlockFence = R"(""")";
 }  // namespace
 
@@ -53,49 +50,20 @@ std::optional<std::string> MessageAssembler::finish() {
 }
 
 std::string default_history_file() {
-  namespace fs = std::filesystem;
-  fs::path dir;
-  if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state) {
-    dir = fs::path(state) / "tern";
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    dir = fs::path(home) / ".local" / "state" / "tern";
-  } else {
-    return "";
-  }
-  return (dir / "chat_history").string();
+  const std::optional<std::filesystem::path> dir = user_state_dir();
+  return dir ? (*dir / "chat_history").string() : "";
 }
 
-LineReader::LineReader(bool interactive, std::string history_file)
-    : interactive_(interactive), history_file_(std::move(history_file)) {
-  if (!interactive_) return;
-  using_history();
-  stifle_history(kHistoryLines);
-  if (!history_file_.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(history_file_).parent_path(), ec);
-    read_history(history_file_.c_str());  // a missing file is a first run, not an error
-  }
+LineReader::LineReader(bool interactive, std::string history_file) : interactive_(interactive) {
+  if (interactive_) editor_ = std::make_unique<LineEditor>(std::move(history_file));
 }
 
-LineReader::~LineReader() {
-  if (interactive_ && !history_file_.empty()) write_history(history_file_.c_str());
-}
+LineReader::~LineReader() = default;
 
 std::optional<std::string> LineReader::read_line(const std::string& prompt) {
-  if (!interactive_) {
-    std::string line;
-    if (!std::getline(std::cin, line)) return std::nullopt;
-    return line;
-  }
-  char* raw = readline(prompt.c_str());
-  if (raw == nullptr) return std::nullopt;  // Ctrl-D on an empty line
-  std::string line(raw);
-  std::free(raw);
-  if (!line.empty()) {
-    add_history(line.c_str());
-    // Written at once, so a session that is killed keeps what was typed.
-    if (!history_file_.empty()) write_history(history_file_.c_str());
-  }
+  if (interactive_) return editor_->read_line(prompt);
+  std::string line;
+  if (!std::getline(std::cin, line)) return std::nullopt;
   return line;
 }
 

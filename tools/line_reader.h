@@ -1,9 +1,9 @@
 // How `tern chat` reads what the user types.
 //
-// At a terminal: libedit (BSD-licensed, Debian's libedit), so arrow keys, Ctrl-A/E, Ctrl-L
-// and the rest edit the line instead of reaching the model as escape bytes, and Up recalls
-// earlier messages, kept across runs in a history file. From a pipe (a script): plain lines,
-// exactly as typed. Both ways a message may span lines:
+// At a terminal: the platform's line editor (platform/line_editor.h: libedit on Linux, so
+// arrow keys, Ctrl-A/E, Ctrl-L and the rest edit the line instead of reaching the model as
+// escape bytes, and Up recalls earlier messages, kept across runs in a history file; plain
+// console lines on Windows). From a pipe (a script): plain lines, exactly as typed. Both ways a message may span lines:
 //   - a line ending in a backslash continues on the next one (the backslash becomes "\n");
 //   - a line that is exactly """ opens a block, ended by the next line that is exactly """.
 // The assembly of lines into messages (MessageAssembler) knows nothing of terminals, so it
@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "platform/line_editor.h"
 
 namespace tern::cli {
 
@@ -48,12 +50,13 @@ class LineReader {
  private:
   std::optional<std::string> read_line(const std::string& prompt);
   bool interactive_;
-  std::string history_file_;
+  std::unique_ptr<LineEditor> editor_;  // at a terminal only
   MessageAssembler assembler_;
 };
 
-// ~/.local/state/tern/chat_history ($XDG_STATE_HOME/tern/chat_history when set); "" when
-// there is no home to keep it in.
+// chat_history in the user's state folder (platform/paths.h: ~/.local/state/tern, or
+// $XDG_STATE_HOME/tern when set; Windows %LOCALAPPDATA%\tern\state); "" when there is no
+// home to keep it in.
 std::string default_history_file();
 
 }  // namespace tern::cli

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "gguf/gguf_types.h"
-#include "runtime/mapped_file.h"
+#include "platform/mapped_file.h"
 
 namespace tern::gguf {
 

@@ -2,12 +2,11 @@
 // offset is known); tensor bytes then go straight to the file, never held in memory.
 #include "gguf/gguf_writer.h"
 
-#include <unistd.h>
-
 #include <bit>
 #include <cerrno>
 #include <cstring>
 
+#include "platform/files.h"
 #include "tern/error.h"
 
 namespace tern::gguf {
@@ -282,13 +281,13 @@ void Writer::finish() {
                   std::to_string(p.nbytes) + " bytes written");
     }
   }
-  if (std::fflush(out_) != 0 || ::fsync(::fileno(out_)) != 0) {
+  if (!flush_to_disk(out_)) {
     throw Error(tmp_path_ + ": flush failed: " + std::strerror(errno));
   }
   const int rc = std::fclose(out_);
   out_ = nullptr;
   if (rc != 0) throw Error(tmp_path_ + ": close failed: " + std::strerror(errno));
-  if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
+  if (!replace_file(tmp_path_, path_)) {
     throw Error(path_ + ": cannot rename " + tmp_path_ + " into place: " + std::strerror(errno));
   }
   finished_ = true;

@@ -12,7 +12,7 @@
 #include "gguf/gguf_file.h"
 #include "kernels/backend.h"
 #include "kernels/ternary.h"
-#include "runtime/mapped_file.h"
+#include "platform/mapped_file.h"
 #include "tern/model.h"
 #include "tern/tokenizer.h"
 

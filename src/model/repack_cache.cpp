@@ -1,9 +1,5 @@
 #include "model/repack_cache.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +8,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "platform/files.h"
+#include "platform/paths.h"
 #include "tern/error.h"
 
 namespace tern::model {
@@ -75,43 +73,25 @@ void put_u32(std::vector<uint8_t>& out, uint32_t v) {
   out.insert(out.end(), b, b + 4);
 }
 
-// pwrite until done; false on an error.
-bool write_all(int fd, const uint8_t* p, uint64_t n, uint64_t offset) {
-  while (n > 0) {
-    const ssize_t w = ::pwrite(fd, p, std::min<uint64_t>(n, uint64_t{1} << 30), static_cast<off_t>(offset));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<uint64_t>(w);
-    offset += static_cast<uint64_t>(w);
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<SourceStamp> source_stamp(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  const std::optional<FileStamp> f = file_stamp(path);
+  if (!f) return std::nullopt;
   SourceStamp s;
-  s.size = static_cast<uint64_t>(st.st_size);
-  s.mtime_ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
-  s.inode = static_cast<uint64_t>(st.st_ino);
-  s.device = static_cast<uint64_t>(st.st_dev);
+  s.size = f->size;
+  s.mtime_ns = f->mtime_ns;
+  s.inode = f->inode;
+  s.device = f->device;
   return s;
 }
 
 std::optional<std::string> repack_cache_path(const std::string& model_path) {
   fs::path dir;
-  const char* env = std::getenv("TERN_CACHE_DIR");
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  if (env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv("TERN_CACHE_DIR"); env != nullptr && *env != '\0') {
     dir = env;
-  } else if (xdg != nullptr && *xdg != '\0') {
-    dir = fs::path(xdg) / "tern";
-  } else if (home != nullptr && *home != '\0') {
-    dir = fs::path(home) / ".cache" / "tern";
+  } else if (std::optional<fs::path> user = user_cache_dir()) {
+    dir = *user;
   } else {
     return std::nullopt;
   }
@@ -225,22 +205,9 @@ std::string write_repack_cache(const std::string& path, const SourceStamp& sourc
   put_u64(header, repack_cache_header_hash(header));
   if (header.size() > kRepackCachePayloadOffset) return "too many tensors for the header";
 
-  std::string tmp = path + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return "cannot create a file in " + dest.parent_path().string() + ": " + std::strerror(errno);
-  const bool ok = write_all(fd, header.data(), header.size(), 0) &&
-                  write_all(fd, payload.data(), payload.size(), kRepackCachePayloadOffset);
-  const int write_errno = errno;
-  if (::close(fd) != 0 || !ok) {
-    ::unlink(tmp.c_str());
-    return "cannot write " + tmp + ": " + std::strerror(ok ? errno : write_errno);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + std::strerror(e);
-  }
-  return "";
+  const FilePiece pieces[] = {{header.data(), header.size(), 0},
+                               {payload.data(), payload.size(), kRepackCachePayloadOffset}};
+  return write_file_replacing(path, pieces);
 }
 
 }  // namespace tern::model

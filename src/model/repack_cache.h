@@ -1,7 +1,8 @@
 // A cache of the TERN_T2 bytes a foreign ternary file (I2_S, TQ2_0, TQ1_0, IQ2_BN) is
 // repacked into at load, so later loads map them zero-copy from the page cache instead of
 // converting them again into fresh memory (bench/README.md, "Load time", has why that
-// matters). Where: $TERN_CACHE_DIR, else $XDG_CACHE_HOME/tern, else $HOME/.cache/tern;
+// matters). Where: $TERN_CACHE_DIR, else the user's cache folder (platform/paths.h:
+// $XDG_CACHE_HOME/tern, else $HOME/.cache/tern; Windows %LOCALAPPDATA%\tern\cache);
 // one file per model, <model stem>-<hash of its absolute path>.t2cache. TERN_REPACK_CACHE=0
 // (or ModelOptions::repack_cache = false) turns it off.
 //
@@ -31,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/mapped_file.h"
+#include "platform/mapped_file.h"
 #include "runtime/thread_pool.h"
 
 namespace tern::model {

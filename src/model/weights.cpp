@@ -22,7 +22,7 @@
 #include "model/model_data.h"
 #include "model/repack_cache.h"
 #include "model/ternary_repack.h"
-#include "runtime/huge_pages.h"
+#include "platform/large_pages.h"
 #include "runtime/thread_pool.h"
 #include "runtime/timer.h"
 #include "tern/error.h"
@@ -32,12 +32,12 @@ namespace tern::model {
 namespace names = gguf::names;
 using gguf::TensorType;
 
-void OwnedBuffer::Free::operator()(uint8_t* p) const { std::free(p); }
+void OwnedBuffer::Free::operator()(uint8_t* p) const { free_pages(p); }
 
 OwnedBuffer allocate_buffer(uint64_t bytes) {
   OwnedBuffer b;
   const uint64_t rounded = (bytes + 63) / 64 * 64;
-  b.data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, rounded == 0 ? 64 : rounded)));
+  b.data.reset(static_cast<uint8_t*>(allocate_aligned(64, rounded == 0 ? 64 : rounded)));
   if (!b.data) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
   b.size = bytes;
   return b;
@@ -78,8 +78,7 @@ PageKind decode_pages() {
   static const PageKind kind = [] {
     const char* e = std::getenv("TERN_HUGE_PAGES");
     if (e != nullptr && std::string(e) == "0") return PageKind::Small;
-    const std::string mode = thp_mode();
-    return mode == "always" || mode == "madvise" ? PageKind::Huge : PageKind::Small;
+    return huge_pages_offered() ? PageKind::Huge : PageKind::Small;
   }();
   return kind;
 }

@@ -6,11 +6,7 @@
 #include <cpuid.h>
 #endif
 #if defined(__aarch64__)
-#include <asm/hwcap.h>
-#include <sys/auxv.h>
-#ifndef HWCAP2_I8MM  // Linux >= 5.10 uapi headers have it; the bit is ABI
-#define HWCAP2_I8MM (1 << 13)
-#endif
+#include "platform/arm_hwcaps.h"
 #endif
 
 namespace tern {
@@ -59,11 +55,11 @@ CpuFeatures detect() {
 #elif defined(__aarch64__)
 CpuFeatures detect() {
   CpuFeatures f;
-  const unsigned long hw = getauxval(AT_HWCAP);
-  f.neon = (hw & HWCAP_ASIMD) != 0;
-  f.dotprod = (hw & HWCAP_ASIMDDP) != 0;
-  f.fp16 = (hw & HWCAP_FPHP) != 0 && (hw & HWCAP_ASIMDHP) != 0;
-  f.i8mm = (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0;
+  const ArmHwcaps hw = arm_hwcaps();  // the OS says which extensions it supports
+  f.neon = hw.neon;
+  f.dotprod = hw.dotprod;
+  f.fp16 = hw.fp16;
+  f.i8mm = hw.i8mm;
   return f;
 }
 #else

@@ -1,9 +1,6 @@
 // RAPL energy through powercap: zone discovery, counter reads, wrap-around deltas.
 #include "runtime/energy.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -13,6 +10,8 @@
 #include <set>
 #include <system_error>
 
+#include "platform/energy_counters.h"
+
 namespace tern {
 
 namespace fs = std::filesystem;
@@ -20,28 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kUnavailable = "energy: unavailable (";
-
-// Reads a small sysfs file whole. Returns errno (0 on success).
-int read_small_file(const std::string& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  out.clear();
-  char buf[256];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return e;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 4096) break;  // sysfs attributes are one short line
-  }
-  ::close(fd);
-  return 0;
-}
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -53,7 +30,7 @@ std::string trim(const std::string& s) {
 // Reads a decimal counter file; on failure returns false with the reason (no prefix).
 bool read_counter(const std::string& path, uint64_t& value, std::string& why) {
   std::string text;
-  if (int e = read_small_file(path, text); e != 0) {
+  if (int e = read_counter_file(path, text); e != 0) {
     why = describe_energy_read_error(path, e);
     return false;
   }
@@ -161,6 +138,8 @@ void EnergyMeter::discover() {
     reason_ = std::string(kUnavailable) + why + ")";
   };
   std::error_code ec;
+  // Off Linux the default tree is not the OS's interface: say which counter is missing.
+  if (root_ == kDefaultRoot && !energy_counters_missing().empty()) return fail(energy_counters_missing());
   if (!fs::exists(root_, ec)) return fail("no " + root_);
   if (!fs::is_directory(root_, ec)) return fail(root_ + " is not a directory");
 
@@ -202,7 +181,7 @@ void EnergyMeter::discover() {
     EnergyZone z;
     z.path = dir;
     std::string text;
-    if (int e = read_small_file(dir + "/name", text); e != 0) return fail(describe_energy_read_error(dir + "/name", e));
+    if (int e = read_counter_file(dir + "/name", text); e != 0) return fail(describe_energy_read_error(dir + "/name", e));
     z.name = trim(text);
     z.domain = energy_domain_from_zone_name(z.name);
     std::string why;

@@ -69,7 +69,7 @@ ReadProbe::ReadProbe(PageKind pages, size_t bytes) : bytes_(std::max(bytes / kCh
   std::memset(data_, 1, bytes_);  // fault every page in before any timed pass
 }
 
-ReadProbe::~ReadProbe() { std::free(data_); }
+ReadProbe::~ReadProbe() { free_pages(data_); }
 
 uint64_t ReadProbe::pass(ThreadPool& pool) const {
   const int64_t chunks = static_cast<int64_t>(bytes_ / kChunkBytes);

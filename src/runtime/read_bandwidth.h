@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "runtime/huge_pages.h"
+#include "platform/large_pages.h"
 
 namespace tern {
 

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include "platform/thread_wait.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -23,18 +21,6 @@ inline void cpu_relax() {
 }
 
 using Clock = std::chrono::steady_clock;
-
-// Plain futex calls: std::atomic::wait/notify in libstdc++ 12 skips the wake-up syscall
-// based on a separate waiter count and was seen to lose wake-ups here.
-static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
-
-void futex_wait(std::atomic<uint32_t>* word, uint32_t expected) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
-}
-
-void futex_wake_all(std::atomic<uint32_t>* word) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
-}
 
 }  // namespace
 
@@ -57,7 +43,7 @@ ThreadPool::ThreadPool(int n_threads, int spin_us) : spin_us_(std::max(spin_us, 
 ThreadPool::~ThreadPool() {
   stop_.store(true, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_release);
-  futex_wake_all(&generation_);
+  wake_all(&generation_);
   for (auto& t : workers_) t.join();
 }
 
@@ -90,9 +76,9 @@ void ThreadPool::worker_main() {
         if ((n & 63) == 63 && Clock::now() > deadline) break;
       }
     }
-    while (now == seen) {  // sleep (futex) until the generation changes
+    while (now == seen) {  // sleep (platform/thread_wait.h) until the generation changes
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      futex_wait(&generation_, seen);  // returns at once if the generation already moved
+      wait_while_equal(&generation_, seen);  // returns at once if the generation already moved
       sleepers_.fetch_sub(1, std::memory_order_relaxed);
       now = generation_.load(std::memory_order_acquire);
     }
@@ -118,7 +104,7 @@ void ThreadPool::run(int64_t n_tasks, TaskFn call, void* ctx) {
   active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_seq_cst);  // publishes the fields above
   // Only sleeping workers need the syscall; spinning ones see the new generation.
-  if (sleepers_.load(std::memory_order_seq_cst) != 0) futex_wake_all(&generation_);
+  if (sleepers_.load(std::memory_order_seq_cst) != 0) wake_all(&generation_);
   work();
   // Every worker must check in before the next section may reuse the fields.
   for (int n = 0; active_.load(std::memory_order_acquire) != 0; ++n) {

@@ -1,8 +1,8 @@
 // A persistent thread pool for decode, where one token runs hundreds of tiny parallel
 // sections (one per matmul / norm). Threads are created once; between sections workers
-// spin briefly (a section usually follows within microseconds) and then sleep on a
-// futex, so an idle engine uses no CPU. The calling thread takes part in
-// the work, and a call allocates nothing.
+// spin briefly (a section usually follows within microseconds) and then sleep on the
+// generation word (a futex on Linux: platform/thread_wait.h), so an idle engine uses no
+// CPU. The calling thread takes part in the work, and a call allocates nothing.
 //
 // One caller at a time: parallel_for from inside a task (or from a second thread while a
 // section runs) simply runs serially on the calling thread.
@@ -75,7 +75,7 @@ class ThreadPool {
   std::atomic<uint32_t> generation_{0};  // bumped once per section; workers wait on it
   std::atomic<int64_t> next_task_{0};
   std::atomic<int> active_{0};           // workers that have not finished this section
-  std::atomic<int> sleepers_{0};         // workers in (or about to enter) futex_wait
+  std::atomic<int> sleepers_{0};         // workers in (or about to enter) wait_while_equal
   std::atomic<bool> busy_{false};        // a section is running (re-entrancy guard)
   std::atomic<bool> stop_{false};
   int64_t n_tasks_ = 0;

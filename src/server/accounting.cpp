@@ -1,15 +1,8 @@
 #include "server/accounting.h"
 
 #include <algorithm>
-#include <ctime>
 
 namespace tern::server {
-
-double process_cpu_seconds() {
-  timespec ts{};
-  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 Accounting::Accounting(std::string powercap_root, CpuClock cpu_clock)
     : cpu_clock_(std::move(cpu_clock)), meter_(std::move(powercap_root)) {

@@ -21,13 +21,13 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include "platform/process_stats.h"
 #include "runtime/energy.h"
 #include "server/histogram.h"
 
 namespace tern::server {
 
-// Process CPU time (CLOCK_PROCESS_CPUTIME_ID), seconds.
-double process_cpu_seconds();
+using tern::process_cpu_seconds;  // platform/process_stats.h: the whole process's CPU seconds
 
 // One running generation's tally (a slot holds it; finish() hands it out and clears it).
 struct RequestTally {

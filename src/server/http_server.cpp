@@ -20,7 +20,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
-#include "server/client_socket.h"
+#include "platform/socket_state.h"
 #include "server/handler_pool.h"
 #include "server/http_auth.h"
 #include "server/http_cors.h"

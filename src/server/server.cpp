@@ -6,7 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include "chat/chat_prompt.h"
-#include "server/client_socket.h"
+#include "platform/socket_state.h"
 #include "server/drain.h"
 #include "server/http_error.h"
 #include "server/http_log.h"

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/environment.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -37,7 +39,7 @@ class CliTemplate : public ::testing::Test {
  public:
   void SetUp() override {
     if (!fs::exists(TERN_BINARY)) GTEST_SKIP() << "the tern binary is not built: " << TERN_BINARY;
-    dir_ = fs::temp_directory_path() / ("tern_cli_template_" + std::to_string(::getpid()));
+    dir_ = fs::temp_directory_path() / ("tern_cli_template_" + std::to_string(tern::process_id()));
     fs::create_directories(dir_);
   }
   void TearDown() override {

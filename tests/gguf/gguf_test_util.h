@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
 
+#include "platform/environment.h"
 #include "gguf/gguf_file.h"
 
 namespace tern::gguf::test {
@@ -92,7 +92,7 @@ class TempDir {
     for (char& c : name) {
       if (c == '/') c = '_';
     }
-    path_ = std::filesystem::temp_directory_path() / ("tern_gguf_test_" + std::to_string(::getpid()) + "_" + name);
+    path_ = std::filesystem::temp_directory_path() / ("tern_gguf_test_" + std::to_string(tern::process_id()) + "_" + name);
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

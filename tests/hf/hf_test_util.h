@@ -3,8 +3,6 @@
 // shared with src/hf, so a bug in the converter cannot hide in both).
 #pragma once
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +11,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "platform/environment.h"
 
 namespace tern::hf::test {
 
@@ -40,7 +40,7 @@ struct TempDir {
   TempDir() {
     static int counter = 0;
     path = fs::temp_directory_path() /
-           ("tern_hf_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+           ("tern_hf_test_" + std::to_string(tern::process_id()) + "_" + std::to_string(counter++));
     fs::remove_all(path);
     fs::create_directories(path);
   }

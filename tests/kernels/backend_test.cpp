@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "platform/environment.h"
 #include "kernels/backend.h"
 #include "kernels/impl_counter.h"
 #include "tern/error.h"
@@ -111,18 +112,18 @@ TEST(BackendTable, BadNamesListWhatRunsHere) {
 TEST(BackendTable, EnvironmentIsReadBySelectBackendFromEnv) {
   const char* old = std::getenv("TERN_KERNEL");
   const std::string saved = old ? old : "";
-  setenv("TERN_KERNEL", "quantize=scalar", 1);
+  tern::set_env("TERN_KERNEL", "quantize=scalar");
   const Backend b = select_backend_from_env();
   EXPECT_STREQ(b.quantize->name, "scalar");
   EXPECT_EQ(b.why_of(Entry::Quantize), "TERN_KERNEL=quantize=scalar");
   std::string why;
   EXPECT_EQ(&select_kernel(&why), best_backend().ternary);  // the ternary entry is not forced
-  setenv("TERN_KERNEL", "attention=nope", 1);
+  tern::set_env("TERN_KERNEL", "attention=nope");
   EXPECT_THROW(select_backend_from_env(), Error);
   if (old != nullptr) {
-    setenv("TERN_KERNEL", saved.c_str(), 1);
+    tern::set_env("TERN_KERNEL", saved.c_str());
   } else {
-    unsetenv("TERN_KERNEL");
+    tern::unset_env("TERN_KERNEL");
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "platform/environment.h"
 #include "kernels/ternary.h"
 #include "tern/error.h"
 
@@ -18,9 +19,9 @@ struct EnvGuard {
   }
   ~EnvGuard() {
     if (had) {
-      setenv("TERN_KERNEL", old.c_str(), 1);
+      tern::set_env("TERN_KERNEL", old.c_str());
     } else {
-      unsetenv("TERN_KERNEL");
+      tern::unset_env("TERN_KERNEL");
     }
   }
   bool had = false;
@@ -29,7 +30,7 @@ struct EnvGuard {
 
 TEST(KernelDispatch, DefaultIsHighestPrioritySupported) {
   EnvGuard guard;
-  unsetenv("TERN_KERNEL");
+  tern::unset_env("TERN_KERNEL");
   std::string why;
   const Kernel& k = select_kernel(&why);
   EXPECT_TRUE(k.supported());
@@ -44,7 +45,7 @@ TEST(KernelDispatch, DefaultIsHighestPrioritySupported) {
 
 TEST(KernelDispatch, EnvironmentForcesAKernel) {
   EnvGuard guard;
-  setenv("TERN_KERNEL", "scalar", 1);
+  tern::set_env("TERN_KERNEL", "scalar");
   std::string why;
   EXPECT_STREQ(select_kernel(&why).name, "scalar");
   EXPECT_EQ(why, "TERN_KERNEL=scalar");
@@ -52,7 +53,7 @@ TEST(KernelDispatch, EnvironmentForcesAKernel) {
 
 TEST(KernelDispatch, UnknownNameListsTheValidOnes) {
   EnvGuard guard;
-  setenv("TERN_KERNEL", "avx9-magic", 1);
+  tern::set_env("TERN_KERNEL", "avx9-magic");
   try {
     select_kernel();
     FAIL() << "expected tern::Error";

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "platform/environment.h"
 #include "gguf_edit.h"
 #include "golden_fixture.h"
 #include "model/model_data.h"
@@ -40,7 +41,7 @@ double short_tier_error(const std::shared_ptr<const Model>& m, const std::string
 // The golden HF folder copied, config.json edited, converted to GGUF.
 std::string convert_edited(const std::string& golden, const std::string& tag,
                            const std::function<void(nlohmann::json&)>& edit) {
-  const fs::path dir = fs::temp_directory_path() / ("tern-family-rules-" + std::to_string(::getpid()) + "-" + tag);
+  const fs::path dir = fs::temp_directory_path() / ("tern-family-rules-" + std::to_string(tern::process_id()) + "-" + tag);
   fs::remove_all(dir);
   fs::copy(golden_dir(golden), dir, fs::copy_options::recursive);
   fs::remove_all(dir / "golden");
@@ -141,7 +142,7 @@ TEST(FamilyRules, LlamaFilesRotateAdjacentPairs) {
 // logits, the same logits prompt-at-once and token by token (the GEMM and GEMV attention
 // paths), and without the key it no longer loads (the shapes follow head_dim).
 TEST(FamilyRules, ExplicitHeadDimSetsTheAttentionShapes) {
-  const fs::path path = fs::temp_directory_path() / ("tern-family-rules-" + std::to_string(::getpid()) + "-hd.gguf");
+  const fs::path path = fs::temp_directory_path() / ("tern-family-rules-" + std::to_string(tern::process_id()) + "-hd.gguf");
   const std::string cmd = std::string(TERN_BINARY) + " synth -o " + path.string() +
                           " --shape falcon3-1b-1.58 --layers 2 --hidden 256 --heads 2 --kv-heads 1 --head-dim 64"
                           " --ffn 512 --vocab 512 --ctx 64 2>/dev/null";

@@ -2,13 +2,13 @@
 // bytes changed), for the loader's error tests and the family-rule mutation tests.
 #pragma once
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "platform/environment.h"
 #include "gguf/bitnet_names.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
@@ -25,7 +25,7 @@ struct Edit {
 // Copies `src` to a temporary file with `e` applied; returns its path.
 inline std::string copy_with(const std::string& src, const Edit& e, const std::string& name) {
   const gguf::File f = gguf::File::open(src);
-  const std::string out = (std::filesystem::temp_directory_path() / ("tern-model-loader-" + std::to_string(::getpid()) + "-" + name + ".gguf")).string();
+  const std::string out = (std::filesystem::temp_directory_path() / ("tern-model-loader-" + std::to_string(tern::process_id()) + "-" + name + ".gguf")).string();
   gguf::Writer w(out, f.alignment());
   for (gguf::KeyValue kv : f.metadata()) {
     if (kv.key == gguf::names::kGeneralAlignment) continue;

@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include <system_error>
 #include <vector>
 
+#include "platform/environment.h"
 #include "golden_fixture.h"
 #include "runtime/cpu_features.h"
 
@@ -78,7 +78,7 @@ inline std::string golden_gguf(const std::string& model, WeightType wt = WeightT
   }
   ConvertOptions o;
   o.input_dir = golden_dir(model).string();
-  o.output_path = path.string() + ".tmp" + std::to_string(::getpid());
+  o.output_path = path.string() + ".tmp" + std::to_string(tern::process_id());
   o.weight_type = wt;
   convert_hf_to_gguf(o);
   fs::rename(o.output_path, path, ec);

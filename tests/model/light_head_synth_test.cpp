@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/environment.h"
 #include "model/dense.h"
 #include "model_test_util.h"
 
@@ -31,7 +32,7 @@ int run_status(const std::string& cmd) {
 TEST(LightHeadSynth, Q8_0HeadHoldsTheF16DrawsQuantized) {
   if (!fs::exists(TERN_BINARY) || run_status(std::string(TERN_BINARY) + " --version >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "cannot run the tern binary here: " << TERN_BINARY;
-  const fs::path dir = fs::temp_directory_path() / ("tern-light-head-" + std::to_string(::getpid()));
+  const fs::path dir = fs::temp_directory_path() / ("tern-light-head-" + std::to_string(tern::process_id()));
   fs::create_directories(dir);
   const std::string f16 = (dir / "f16.gguf").string(), q8 = (dir / "q8.gguf").string();
   const std::string synth = std::string(TERN_BINARY) + " synth --shape tiny --seed 5 -o ";

@@ -2,7 +2,6 @@
 // The files are copies of converted golden / peer models with one thing changed.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>

@@ -1,6 +1,6 @@
+#include "platform/environment.h"
 #include "model_test_util.h"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -50,7 +50,7 @@ namespace {
 struct TempDir {
   fs::path path;
   TempDir() {
-    path = fs::temp_directory_path() / ("tern-model-test-" + std::to_string(::getpid()));
+    path = fs::temp_directory_path() / ("tern-model-test-" + std::to_string(tern::process_id()));
     fs::create_directories(path);
   }
   ~TempDir() {

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "platform/environment.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
 #include "golden_fixture.h"
@@ -87,7 +88,7 @@ Logits golden_logits(const std::string& golden) {
 // reproduces bitnet.cpp's converter, which drops llama3 rope_scaling.
 std::string twin(const std::string& golden, WeightType wt, EmbdType et, bool drop_rope_scaling) {
   if (!drop_rope_scaling) return converted_model(golden, wt, et);
-  const fs::path dir = fs::temp_directory_path() / ("tern-peer-twin-" + std::to_string(::getpid()) + "-" + golden);
+  const fs::path dir = fs::temp_directory_path() / ("tern-peer-twin-" + std::to_string(tern::process_id()) + "-" + golden);
   fs::remove_all(dir);
   fs::copy(golden_dir(golden), dir, fs::copy_options::recursive);
   nlohmann::json j;

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/environment.h"
 #include "model/model_data.h"
 #include "model/repack_cache.h"
 #include "model/model_test_util.h"
@@ -52,19 +52,19 @@ void expect_same(const Weights& a, const Weights& b) {
 class RepackCache : public ::testing::TestWithParam<WeightType> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tern-repack-cache-" + std::to_string(::getpid()));
+    dir_ = fs::temp_directory_path() / ("tern-repack-cache-" + std::to_string(tern::process_id()));
     fs::remove_all(dir_);
-    ::setenv("TERN_CACHE_DIR", dir_.c_str(), 1);
-    ::unsetenv("TERN_REPACK_CACHE");
+    tern::set_env("TERN_CACHE_DIR", dir_.c_str());
+    tern::unset_env("TERN_REPACK_CACHE");
     // A copy of its own, so changing its mtime does not touch other tests' model.
-    model_ = (fs::temp_directory_path() / ("tern-repack-cache-" + std::to_string(::getpid()) + ".gguf")).string();
+    model_ = (fs::temp_directory_path() / ("tern-repack-cache-" + std::to_string(tern::process_id()) + ".gguf")).string();
     fs::copy_file(test::converted_model("tiny-a", GetParam()), model_, fs::copy_options::overwrite_existing);
     ModelOptions off;
     off.repack_cache = false;
     reference_ = weights_of(*Model::load(model_, off));
   }
   void TearDown() override {
-    ::unsetenv("TERN_CACHE_DIR");
+    tern::unset_env("TERN_CACHE_DIR");
     fs::remove_all(dir_);
     fs::remove(model_);
   }
@@ -171,7 +171,7 @@ TEST_P(RepackCache, HostileCacheFilesAreMisses) {
 TEST_P(RepackCache, UnwritableFolderOnlyMeansNoCache) {
   const fs::path file = dir_.string() + "-file";
   std::ofstream(file) << "x";
-  ::setenv("TERN_CACHE_DIR", (file / "sub").c_str(), 1);  // a folder under a regular file
+  tern::set_env("TERN_CACHE_DIR", (file / "sub").c_str());  // a folder under a regular file
   auto m = load();
   EXPECT_EQ(m->report().repack_cache.rfind("miss (no cache file), not written: cannot create ", 0), 0u) << m->report().repack_cache;
   expect_same(weights_of(*m), reference_);
@@ -179,9 +179,9 @@ TEST_P(RepackCache, UnwritableFolderOnlyMeansNoCache) {
 }
 
 TEST_P(RepackCache, CanBeTurnedOff) {
-  ::setenv("TERN_REPACK_CACHE", "0", 1);
+  tern::set_env("TERN_REPACK_CACHE", "0");
   auto m = load();
-  ::unsetenv("TERN_REPACK_CACHE");
+  tern::unset_env("TERN_REPACK_CACHE");
   EXPECT_EQ(m->report().repack_cache, "off");
   EXPECT_FALSE(fs::exists(cache_file()));
   ModelOptions small;  // the default size threshold: the tiny model is not cached

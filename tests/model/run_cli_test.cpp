@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "platform/environment.h"
 #include "model_test_util.h"
 
 namespace tern::test {
@@ -53,7 +54,7 @@ TEST(ModelRunCli, DumpLogitsMatchesGolden) {
     };
     ids = join(prompt);
     want_text = join(want);
-    const std::string dump = (fs::temp_directory_path() / ("tern-model-run-" + std::to_string(::getpid()) + ".bin")).string();
+    const std::string dump = (fs::temp_directory_path() / ("tern-model-run-" + std::to_string(tern::process_id()) + ".bin")).string();
     int status = -1;
     const std::string out = run_command(std::string(TERN_BINARY) + " run -m " + converted_model(model) + " --ids " + ids +
                                             " -n 32 --temp 0 --ignore-eos --kv-type f32 -t 2 --dump-logits " + dump + " 2>/dev/null",
@@ -75,7 +76,7 @@ TEST(ModelRunCli, DumpLogitsMatchesGolden) {
 
 TEST(ModelRunCli, PromptOnlyGivesOneRowPerId) {
   if (!tern_runnable()) GTEST_SKIP() << "cannot run the tern binary here: " << TERN_BINARY;
-  const std::string dump = (fs::temp_directory_path() / ("tern-model-run0-" + std::to_string(::getpid()) + ".bin")).string();
+  const std::string dump = (fs::temp_directory_path() / ("tern-model-run0-" + std::to_string(tern::process_id()) + ".bin")).string();
   int status = -1;
   run_command(std::string(TERN_BINARY) + " run -m " + converted_model("tiny-a") + " --ids 984,50,76 -n 0 --kv-type f32 --dump-logits " +
                   dump + " 2>/dev/null",

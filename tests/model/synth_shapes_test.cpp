@@ -4,13 +4,13 @@
 // vocab are shrunk (--layers/--ffn/--vocab) to keep the files small; what is checked is the
 // part the family decides.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
+#include "platform/environment.h"
 #include "gguf/gguf_file.h"
 #include "golden_fixture.h"
 
@@ -33,7 +33,7 @@ class SynthShape : public ::testing::TestWithParam<ShapeCase> {};
 
 TEST_P(SynthShape, HasItsFamilysGraphAndRuns) {
   const ShapeCase& c = GetParam();
-  const fs::path path = fs::temp_directory_path() / ("tern-synth-shape-" + std::to_string(::getpid()) + "-" + c.shape + ".gguf");
+  const fs::path path = fs::temp_directory_path() / ("tern-synth-shape-" + std::to_string(tern::process_id()) + "-" + c.shape + ".gguf");
   const std::string cmd = std::string(TERN_BINARY) + " synth -o " + path.string() + " --shape " + c.shape +
                           " --layers 1 --ffn 256 --vocab 512 --ctx 64 --type i2_s 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "runtime/huge_pages.h"
+#include "platform/large_pages.h"
 #include "runtime/read_bandwidth.h"
 #include "runtime/thread_pool.h"
 
@@ -22,7 +22,7 @@ TEST(HugePages, AllocationsAreAlignedAndWritable) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % tern::kHugePageBytes, 0u);
     std::memset(p, 0x5a, bytes);
     EXPECT_EQ(p[bytes - 1], 0x5a);
-    std::free(p);
+    tern::free_pages(p);
   }
 }
 
@@ -40,7 +40,7 @@ TEST(HugePages, SmallPagesAreNeverHuge) {
   const auto huge = tern::huge_page_bytes(p, bytes);
   ASSERT_TRUE(huge.has_value());
   EXPECT_EQ(*huge, 0u);
-  std::free(p);
+  tern::free_pages(p);
 }
 
 TEST(HugePages, HugePagesWhereTheKernelOffersThem) {
@@ -54,7 +54,7 @@ TEST(HugePages, HugePagesWhereTheKernelOffersThem) {
   // Never more than the range itself is counted, and a sub-range at most its own size.
   EXPECT_LE(*huge, bytes);
   EXPECT_LE(*tern::huge_page_bytes(p + tern::kHugePageBytes, 4096), 4096u);
-  std::free(p);
+  tern::free_pages(p);
   // Zero is possible and not an error: the kernel may fall back to small pages (fragmented
   // memory), and under qemu-user the guest's addresses are not the host mappings that
   // /proc/self/smaps lists. Say so instead of failing; the bounds above still ran.

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <memory>
 
-#include "runtime/memory_stats.h"
+#include "platform/process_stats.h"
 
 TEST(MemoryStats, ParsesKilobyteLines) {
   const std::string status = "Name:\ttern\nVmPeak:\t  99999 kB\nVmHWM:\t    1780 kB\nVmRSS:\t     912 kB\n";

@@ -22,7 +22,7 @@
 #include "server_fixture.h"
 
 #include "chat/chat_prompt.h"
-#include "server/client_socket.h"
+#include "platform/socket_state.h"
 #include "server/server.h"
 #include "server/stop_text.h"
 #include "tern/convert.h"

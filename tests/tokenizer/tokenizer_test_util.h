@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/environment.h"
 #include "gguf/bitnet_names.h"
 #include "gguf/gguf_file.h"
 #include "tern/tokenizer.h"
@@ -102,7 +103,6 @@ inline std::vector<gguf::KeyValue> gguf_metadata_of(const Vocab& v, std::string_
 }  // namespace tern::tok::test
 
 #include <filesystem>
-#include <unistd.h>
 
 #include "gguf/gguf_writer.h"
 
@@ -112,7 +112,7 @@ namespace tern::tok::test {
 inline std::string write_tokenizer_gguf(const Vocab& v, const std::string& file_name, const std::string& pre) {
   namespace n = gguf::names;
   std::string path = (std::filesystem::temp_directory_path() /
-                      ("tern_tok_" + std::to_string(::getpid()) + "_" + file_name)).string();
+                      ("tern_tok_" + std::to_string(tern::process_id()) + "_" + file_name)).string();
   gguf::Writer w(path);
   w.set_string(n::kGeneralArchitecture, "bitnet-b1.58");
   w.set_string(n::kTokModel, v.kind == ModelKind::kByteLevelBpe ? "gpt2" : "llama");

@@ -1,8 +1,9 @@
-#include "server/client_socket.h"
+// Linux: poll for POLLRDHUP (the peer shut down its side) without reading.
+#include "platform/socket_state.h"
 
 #include <poll.h>
 
-namespace tern::server {
+namespace tern {
 
 bool peer_hung_up(int fd) {
   if (fd < 0) return false;
@@ -13,4 +14,4 @@ bool peer_hung_up(int fd) {
   return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
-}  // namespace tern::server
+}  // namespace tern

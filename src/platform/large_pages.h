@@ -1,5 +1,7 @@
-// Anonymous memory in 2 MiB transparent huge pages (THP), for data decode streams once per
-// token (repacked ternary weights, the lm_head copy, the read-bandwidth probe).
+// Anonymous memory in 2 MiB pages, for data decode streams once per token (repacked ternary
+// weights, the lm_head copy, the read-bandwidth probe). Platform layer: large_pages_linux.cpp
+// (transparent huge pages, below), large_pages_windows.cpp (VirtualAlloc MEM_LARGE_PAGES
+// where the account holds SeLockMemoryPrivilege, else 4 KiB pages).
 //
 // Why: with 4 KiB pages a sequential read of a 1 GB working set takes a TLB miss every 4 KiB,
 // and in a VM each miss is a two-level (guest + host) page walk, so a plain read loop runs
@@ -26,10 +28,20 @@ enum class PageKind {
 const char* page_kind_name(PageKind kind);  // "4 KiB", "2 MiB"
 
 // `bytes` rounded up to a whole number of 2 MiB pages, 2 MiB aligned, with the page-size
-// advice applied before any page is touched. Free with std::free. Returns nullptr when the
+// advice applied before any page is touched. Free with free_pages. Returns nullptr when the
 // allocation fails. Rounding up costs no memory for untouched tail bytes with 4 KiB pages;
 // with THP the last page is faulted whole, so callers allocate one arena, not many pieces.
 void* allocate_pages(size_t bytes, PageKind kind);
+// Frees what allocate_pages or allocate_aligned returned (nullptr is ignored).
+void free_pages(void* p);
+// `bytes` (> 0) aligned to `alignment` (a power of two), small pages, no advice: the C
+// library's aligned allocation (std::aligned_alloc, which the Windows C runtime lacks).
+// Free with free_pages. Returns nullptr when the allocation fails.
+void* allocate_aligned(size_t alignment, size_t bytes);
+// std::unique_ptr deleter for allocate_pages memory.
+struct FreePages {
+  void operator()(void* p) const { free_pages(p); }
+};
 
 // How many bytes of [p, p + n) the kernel currently backs with huge pages: the sum of
 // AnonHugePages over the mappings of /proc/self/smaps that overlap the range, clipped to
@@ -42,7 +54,12 @@ std::optional<uint64_t> huge_page_bytes(const void* p, size_t n);
 // 2 MiB aligned and the cache holds 2 MiB folios (e.g. after a cold read with MADV_HUGEPAGE).
 std::optional<uint64_t> file_huge_page_bytes(const void* p, size_t n);
 
-// The THP policy in effect ("always", "madvise", "never"), or "unavailable".
+// The THP policy in effect ("always", "madvise", "never"), or "unavailable". On Windows:
+// "large pages" when SeLockMemoryPrivilege is held, else "unavailable (why)".
 std::string thp_mode();
+
+// Whether PageKind::Huge can give 2 MiB pages here: THP "always" or "madvise" on Linux, the
+// large-page privilege on Windows.
+bool huge_pages_offered();
 
 }  // namespace tern

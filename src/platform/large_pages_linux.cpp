@@ -1,4 +1,4 @@
-#include "runtime/huge_pages.h"
+#include "platform/large_pages.h"
 
 #include <sys/mman.h>
 
@@ -23,6 +23,13 @@ void* allocate_pages(size_t bytes, PageKind kind) {
   ::madvise(p, rounded, kind == PageKind::Huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #endif
   return p;
+}
+
+void free_pages(void* p) { std::free(p); }
+
+void* allocate_aligned(size_t alignment, size_t bytes) {
+  const size_t rounded = (bytes + alignment - 1) / alignment * alignment;  // aligned_alloc wants a multiple
+  return rounded < bytes ? nullptr : std::aligned_alloc(alignment, rounded);
 }
 
 namespace {
@@ -64,6 +71,11 @@ std::string thp_mode() {
   if (!f || !std::getline(f, s)) return "unavailable";
   const size_t a = s.find('['), b = s.find(']');
   return a != std::string::npos && b != std::string::npos && b > a ? s.substr(a + 1, b - a - 1) : "unavailable";
+}
+
+bool huge_pages_offered() {
+  const std::string mode = thp_mode();
+  return mode == "always" || mode == "madvise";
 }
 
 }  // namespace tern

@@ -1,4 +1,5 @@
-#include "runtime/mapped_file.h"
+// Linux: mmap, madvise (WILLNEED, DONTNEED, HUGEPAGE, POPULATE_READ) and posix_fadvise.
+#include "platform/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,7 +10,7 @@
 #include <cstring>
 #include <utility>
 
-#include "runtime/huge_pages.h"
+#include "platform/large_pages.h"
 #include "tern/error.h"
 
 namespace tern {

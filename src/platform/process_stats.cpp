@@ -1,5 +1,5 @@
 // Reads VmHWM / VmRSS from /proc/self/status.
-#include "runtime/memory_stats.h"
+#include "platform/process_stats.h"
 
 #include <charconv>
 #include <fstream>
@@ -30,16 +30,5 @@ std::optional<uint64_t> parse_proc_status_bytes(const std::string& status_text, 
   }
   return std::nullopt;
 }
-
-static std::optional<uint64_t> read_self_status(const char* key) {
-  std::ifstream in("/proc/self/status");
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_proc_status_bytes(text.str(), key);
-}
-
-std::optional<uint64_t> peak_rss_bytes() { return read_self_status("VmHWM"); }
-std::optional<uint64_t> current_rss_bytes() { return read_self_status("VmRSS"); }
 
 }  // namespace tern
