@@ -11,7 +11,7 @@ mapfile -t exes < <(find "$dir" -maxdepth 2 -type f \( -name tern -o -name 'test
 for exe in "${exes[@]}"; do
   file -b "$exe" | grep -q '^Mach-O 64-bit arm64 executable' || fail "$exe is not a Mach-O arm64 executable: $(file -b "$exe")"
 done
-disasm=$(llvm-objdump-14 -d --no-show-raw-insn "$dir/tern")
+disasm=$(llvm-objdump-14 -d --no-show-raw-insn --mattr=+dotprod,+i8mm "$dir/tern")  # else shown as <unknown>
 for insn in sdot smmla; do
   n=$(grep -cw "$insn" <<<"$disasm" || true)
   ((n > 0)) || fail "$dir/tern has no $insn instruction: the NEON kernels are not in it"
