@@ -178,22 +178,25 @@ TERN_AMX void gemm(UnpackFn unpack, const TernaryMatrix& w, const PreparedActs& 
 
 void prepare(PreparedActs& acts) { compute_token_sums(acts); }
 
-void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+using MatmulFn = void (*)(const TernaryMatrix&, const PreparedActs&, int32_t*, int64_t, int64_t, int64_t);
+
+// The tile GEMM from kMinTokens tokens on, `fallback` (avx512-vnni's code for the format) below.
+void tiles_or(MatmulFn fallback, UnpackFn unpack, const TernaryMatrix& w, const PreparedActs& acts, int32_t* y,
+              int64_t ldy, int64_t r0, int64_t r1) {
   if (acts.n_tokens < kMinTokens) {
-    kAvx512VnniKernel.matmul(w, acts, y, ldy, r0, r1);
+    fallback(w, acts, y, ldy, r0, r1);
     return;
   }
   counters::ternary_amx_int8.bump();
-  gemm(avx2_unpack_t2_rows, w, acts, y, ldy, r0, r1);
+  gemm(unpack, w, acts, y, ldy, r0, r1);
+}
+
+void matmul(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
+  tiles_or(kAvx512VnniKernel.matmul, avx2_unpack_t2_rows, w, acts, y, ldy, r0, r1);
 }
 
 void matmul_t1(const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy, int64_t r0, int64_t r1) {
-  if (acts.n_tokens < kMinTokens) {
-    kAvx512VnniKernel.matmul_t1(w, acts, y, ldy, r0, r1);
-    return;
-  }
-  counters::ternary_amx_int8.bump();
-  gemm(avx2_unpack_t1_rows, w, acts, y, ldy, r0, r1);
+  tiles_or(kAvx512VnniKernel.matmul_t1, avx2_unpack_t1_rows, w, acts, y, ldy, r0, r1);
 }
 
 }  // namespace
