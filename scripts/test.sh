@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test command: installs dependencies, then builds and runs
 #   1. the Release suite, 2. the ASan+UBSan suite, 3. the aarch64 suite under qemu
-#   (with and without dotprod), 4. the macOS arm64 cross build (compiled and linked, not run),
-#   5. every libFuzzer target for a bounded time.
+#   (with and without dotprod), 4. the Windows x86-64 suite (MinGW-w64) under Wine,
+#   5. the macOS arm64 cross build (compiled and linked, not run),
+#   6. every libFuzzer target for a bounded time.
 # Fails on the first failing step. TERN_FUZZ_SECONDS (default 60) bounds each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,15 @@ step "aarch64 build + tests under qemu (-cpu max: NEON + dotprod)"
 QEMU_CPU=max ctest --test-dir build/aarch64 --output-on-failure -j 2
 step "aarch64 kernel + model tests under qemu (-cpu cortex-a53: NEON without dotprod)"
 QEMU_CPU=cortex-a53 ctest --test-dir build/aarch64 --output-on-failure -j 2 -R '^(Kernel|Model|Golden)'
+
+step "windows build (MinGW-w64) + tests under Wine"
+./scripts/build.sh windows
+# A Wine prefix of the build's own (made on first use, ~15 s), no Wine debug chatter.
+export WINEPREFIX="$PWD/build/wineprefix" WINEDEBUG=-all
+/usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
+ctest --test-dir build/windows --output-on-failure -j 2
+/usr/lib/wine/wineserver -k || true  # the prefix's server would otherwise linger a few seconds
+unset WINEPREFIX WINEDEBUG
 
 step "macOS arm64 cross build (Zig): compiled and linked only, nothing here runs Mach-O"
 ./scripts/build.sh macos

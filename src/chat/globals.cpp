@@ -6,6 +6,7 @@
 #include "chat/builtin_call.h"
 #include "chat/builtins.h"
 #include "chat/evaluator.h"
+#include "platform/local_time.h"
 
 namespace tern::chat {
 
@@ -67,9 +68,7 @@ void add_globals(std::vector<std::pair<std::string, Value>>& vars) {
   }));
   vars.emplace_back("strftime_now", Value::callable("strftime_now", [](Evaluator&, CallArgs& args, Pos pos) -> Value {
     if (args.positional.size() != 1 || !args.positional[0].is_string()) fail(pos, "strftime_now() needs a format string");
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&now, &tm);
+    const std::tm tm = local_time(std::time(nullptr));
     char buf[512];
     std::size_t n = std::strftime(buf, sizeof buf, args.positional[0].str().c_str(), &tm);
     if (n == 0 && !args.positional[0].str().empty()) fail(pos, "strftime_now(): format too long or empty result");

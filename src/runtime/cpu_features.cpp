@@ -4,10 +4,8 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
+
+#include "platform/cpu_state.h"
 #endif
 #if defined(__aarch64__)
 #include "platform/arm_hwcaps.h"
@@ -25,21 +23,16 @@ unsigned long long read_xcr0() {
   return (static_cast<unsigned long long>(hi) << 32) | lo;
 }
 
-// AMX's tile registers are 8 KiB of state the OS saves only for processes that ask (Linux
-// since 5.16: arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)); without the permission
-// the first tile instruction faults. Asked once here, before any kernel is chosen.
+// AMX's tile registers are 8 KiB of state the OS saves only for processes that ask
+// (platform/cpu_state.h); without the permission the first tile instruction faults. Asked
+// once here, before any kernel is chosen.
 bool amx_int8_usable() {
   unsigned int a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   const bool tile = (d >> 24) & 1, int8 = (d >> 25) & 1;
   if (!tile || !int8) return false;
   if ((read_xcr0() & 0x60000) != 0x60000) return false;  // XTILECFG + XTILEDATA
-#if defined(__linux__)
-  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-  return ::syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
-#else
-  return false;  // no way to ask for the tile state here: never use it
-#endif
+  return request_amx_tile_state();
 }
 
 CpuFeatures detect() {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/huge_pages.h"
-#include "runtime/mapped_file.h"
+#include "platform/large_pages.h"
+#include "platform/mapped_file.h"
 
 namespace {
 
