@@ -174,7 +174,9 @@ TEST_P(ConvertGolden, TernaryValuesScalesNormsMetadata) {
     for (uint64_t i = 0; i < t.n_elements(); ++i) ASSERT_EQ(f32_at(ti.data + 4 * i), bf16_value(t.data.data() + 2 * i)) << gname;
     ++norms;
   }
-  const auto& cfg = nlohmann::json::parse(read_bytes(golden(c.model) + "/config.json"));
+  // Parsed as chars: libc++ (macOS) has no std::char_traits<unsigned char> for a byte vector.
+  const std::vector<uint8_t> cfg_bytes = read_bytes(golden(c.model) + "/config.json");
+  const auto cfg = nlohmann::json::parse(std::string(cfg_bytes.begin(), cfg_bytes.end()));
   const int layers = cfg["num_hidden_layers"].get<int>();
   EXPECT_EQ(norms, static_cast<size_t>(4 * layers + 1));
   EXPECT_EQ(g.tensors().size(), static_cast<size_t>(11 * layers + 2));  // no output.weight: tied
@@ -212,7 +214,8 @@ TEST_P(ConvertGolden, TernaryValuesScalesNormsMetadata) {
   EXPECT_EQ(g.get_uint(names::kTokEos), 985u);
   EXPECT_EQ(g.get_uint(names::kTokEot), 993u);
   EXPECT_TRUE(g.get_bool(names::kTokAddBos));
-  const auto tc = nlohmann::json::parse(read_bytes(golden(c.model) + "/tokenizer_config.json"));
+  const std::vector<uint8_t> tc_bytes = read_bytes(golden(c.model) + "/tokenizer_config.json");
+  const auto tc = nlohmann::json::parse(std::string(tc_bytes.begin(), tc_bytes.end()));
   EXPECT_EQ(g.get_string(names::kChatTemplate), tc["chat_template"].get<std::string>());
   if (c.type == WeightType::TernT2) {
     EXPECT_TRUE(g.get_bool(names::kTernScaleDivides));

@@ -32,7 +32,7 @@ TEST(MappedFileHuge, InteriorIsAdvisedAndTheBytesReadBackUnchanged) {
   const uint8_t* begin = f.data() + 4097;
   const uint64_t size = n - 4097 - 999;
   const tern::MappedFile::HugeMapping m = f.map_huge(begin, size);
-  const auto b = reinterpret_cast<uintptr_t>(begin), e = b + size, H = uintptr_t{tern::kHugePageBytes};
+  const uintptr_t b = reinterpret_cast<uintptr_t>(begin), e = b + static_cast<uintptr_t>(size), H = tern::kHugePageBytes;
   const uint64_t interior = (e / H * H) - ((b + H - 1) / H * H);
   const std::string mode = tern::thp_mode();
   if (mode == "always" || mode == "madvise") {
