@@ -467,7 +467,8 @@ void edit_header(const std::string& path, const std::function<void(nlohmann::jso
 }
 
 void edit_json(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
-  auto j = nlohmann::json::parse(read_bytes(path));
+  const std::vector<uint8_t> bytes = read_bytes(path);
+  auto j = nlohmann::json::parse(std::string(bytes.begin(), bytes.end()));  // chars: libc++ (see above)
   edit(j);
   write_text(path, j.dump(2));
 }
