@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/bench_cli_util.h"
-#include "runtime/huge_pages.h"
+#include "platform/large_pages.h"
 
 using tern::testing::run_command;
 using tern::testing::ScratchDir;
@@ -27,7 +27,7 @@ bool smaps_shows_huge_pages() {
   if (p == nullptr) return false;
   std::memset(p, 1, bytes);
   const bool seen = tern::huge_page_bytes(p, bytes).value_or(0) > 0;
-  std::free(p);
+  tern::free_pages(p);
   return seen;
 }
 
