@@ -29,6 +29,10 @@ add_library(Editline::editline UNKNOWN IMPORTED)
 set_target_properties(Editline::editline PROPERTIES IMPORTED_LOCATION ${EDITLINE_LIBRARY}
                       INTERFACE_INCLUDE_DIRECTORIES ${EDITLINE_INCLUDE_DIR})
 
+# libcurl (OpenSSL flavour) and libcrypto: `tern pull` / -hf (src/hub/).
+find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+
 if(TERN_TESTS)
   find_package(GTest REQUIRED)   # arm64 builds come from libgtest-dev:arm64 (multiarch)
 endif()
