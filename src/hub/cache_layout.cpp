@@ -1,6 +1,11 @@
 #include "hub/cache_layout.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -84,7 +89,28 @@ bool is_commit_hash(const std::string& s) {
   return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-RepoCache::RepoCache(const fs::path& cache_dir, const std::string& repo) : dir_(cache_dir / repo_folder_name(repo)) {}
+RepoCache::RepoCache(const fs::path& cache_dir, const std::string& repo)
+    : cache_dir_(cache_dir), dir_(cache_dir / repo_folder_name(repo)) {}
+
+fs::path RepoCache::lock_file(const std::string& etag) const {
+  return cache_dir_ / ".locks" / dir_.filename() / (etag + ".lock");
+}
+
+FileLock::FileLock(const fs::path& path) {
+  fs::create_directories(path.parent_path());
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(path.string() + ": cannot open the lock file");
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      ::close(fd_);
+      throw Error(path.string() + ": cannot lock");
+    }
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+}
 
 fs::path RepoCache::blob(const std::string& etag) const { return dir_ / "blobs" / etag; }
 fs::path RepoCache::incomplete(const std::string& etag) const { return dir_ / "blobs" / (etag + ".incomplete"); }
@@ -141,7 +167,7 @@ std::vector<std::string> RepoCache::snapshot_files(const std::string& commit) co
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return files;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (fs::is_regular_file(it->path(), ec)) files.push_back(fs::relative(it->path(), dir).generic_string());
+    if (fs::is_regular_file(it->path(), ec)) files.push_back(it->path().lexically_relative(dir).generic_string());  // not fs::relative: it resolves the symlinks
   }
   std::sort(files.begin(), files.end());
   return files;

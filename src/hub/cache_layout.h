@@ -1,6 +1,7 @@
 // The Hugging Face Hub's own cache layout (huggingface_hub's file_download.py), so a file
 // fetched by `huggingface-cli download` is found by tern and the other way round:
 //
+//   .locks/models--{org}--{name}/{etag}.lock   held (flock) while that blob is downloaded
 //   $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub
 //     models--{org}--{name}/
 //       blobs/{etag}                  the content, named by its ETag (LFS: the SHA-256)
@@ -37,6 +38,7 @@ class RepoCache {
 
   fs::path blob(const std::string& etag) const;
   fs::path incomplete(const std::string& etag) const;
+  fs::path lock_file(const std::string& etag) const;  // {cache}/.locks/models--.../{etag}.lock
   fs::path snapshot_dir(const std::string& commit) const;
   fs::path snapshot_file(const std::string& commit, const std::string& path) const;
 
@@ -49,12 +51,26 @@ class RepoCache {
   std::vector<std::string> snapshot_files(const std::string& commit) const;
 
  private:
+  fs::path cache_dir_;
   fs::path dir_;
 };
 
 // A name that is safe as one path component: [A-Za-z0-9_-], 1..128 characters (commits and
 // ETags from the Hub become directory and file names).
 bool is_safe_name(const std::string& s);
+
+// An exclusive flock(2) on a lock file (created with its folders), released on destruction:
+// two processes (tern or huggingface_hub, which locks the same file) never write one blob.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 bool is_commit_hash(const std::string& s);  // 40 lower-case hex digits
 
 }  // namespace tern::hub

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
 
@@ -64,8 +65,20 @@ std::string ca_bundle_from_env() {
   return "";
 }
 
-TransferResult perform(const Transfer& t, const HttpConfig& config) {
-  global_init();
+namespace {
+
+// "https://Host:443/x" -> "https://host:443": what must match for the token to be sent.
+std::string origin(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const size_t end = url.find_first_of("/?#", scheme + 3);
+  std::string o = url.substr(0, end);
+  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+// One request, no redirect followed; `redirect` gets the absolute Location of a 3xx.
+TransferResult perform_once(const Transfer& t, const HttpConfig& config, std::string& redirect) {
   TransferResult r;
   State state{&t, &r, false};
   CURL* curl = curl_easy_init();
@@ -87,8 +100,6 @@ TransferResult perform(const Transfer& t, const HttpConfig& config) {
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!config.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config.ca_bundle.c_str());
   if (headers != nullptr) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, t.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
   if (t.head) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (t.range_start > 0) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -98,6 +109,11 @@ TransferResult perform(const Transfer& t, const HttpConfig& config) {
   const CURLcode code = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  char* location = nullptr;
+  redirect.clear();
+  if (code == CURLE_OK && curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != nullptr) {
+    redirect = location;
+  }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   r.status = static_cast<int>(status);
@@ -120,6 +136,27 @@ TransferResult perform(const Transfer& t, const HttpConfig& config) {
   r.cut = true;
   r.error = what;
   return r;
+}
+
+}  // namespace
+
+bool same_origin(const std::string& a, const std::string& b) { return origin(a) == origin(b); }
+
+// Redirects are followed here rather than by libcurl, so the token goes to the origin of the
+// first URL only (the Hub), whatever the redirect chain looks like.
+TransferResult perform(const Transfer& t, const HttpConfig& config) {
+  global_init();
+  const std::string first = origin(t.url);
+  Transfer hop = t;
+  HttpConfig hop_config = config;
+  std::string redirect;
+  for (int n = 0;; ++n) {
+    if (origin(hop.url) != first) hop_config.token.clear();
+    TransferResult r = perform_once(hop, hop_config, redirect);
+    if (!t.follow_redirects || r.status / 100 != 3 || redirect.empty()) return r;
+    if (n == 10) throw Error(t.url + ": more than 10 redirects");
+    hop.url = redirect;
+  }
 }
 
 }  // namespace tern::hub

@@ -4,8 +4,9 @@
 // Trust: the system's CA store, or a PEM bundle named by CURL_CA_BUNDLE, else
 // REQUESTS_CA_BUNDLE, else SSL_CERT_FILE (the variables curl and Python's requests read, so
 // one setting serves huggingface-cli and tern). Verification is never turned off.
-// The token goes in "Authorization: Bearer ..."; libcurl does not send a header of that name
-// on to another host after a redirect, so the CDN never sees it.
+// The token goes in "Authorization: Bearer ..." to the origin (scheme, host, port) of the URL
+// asked for only: redirects are followed here, hop by hop, and the token is dropped at the
+// first hop to another origin, so the Hub's CDN never sees it.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,9 @@ struct TransferResult {
   bool cut = false;         // the answer started but the transfer broke off
   std::string error;        // libcurl's message when cut
 };
+
+// Scheme, host and port alike (the token is sent only where they match the Hub's).
+bool same_origin(const std::string& a, const std::string& b);
 
 // Throws NetworkError when no answer came, tern::Error on a TLS or other local failure.
 TransferResult perform(const Transfer& t, const HttpConfig& config);

@@ -124,6 +124,8 @@ class Resolver {
     const FileMetadata m = file_metadata(head.headers, url);
     const fs::path blob = cache_.blob(m.etag);
     std::error_code ec;
+    std::optional<FileLock> lock;
+    if (!fs::exists(blob, ec)) lock.emplace(cache_.lock_file(m.etag));  // then look again: another process may have finished it
     if (!fs::exists(blob, ec)) {
       BlobDownload d;
       d.url = !m.location.empty() ? (m.location[0] == '/' ? o_.endpoint + m.location : m.location) : url;
@@ -132,7 +134,9 @@ class Resolver {
       d.blob = blob;
       if (m.lfs) d.sha256 = m.etag;
       d.size = m.size;
-      download_blob(d, o_.http, o_.progress);
+      HttpConfig http = o_.http;
+      if (!same_origin(d.url, o_.endpoint)) http.token.clear();  // the CDN's signed URL needs none
+      download_blob(d, http, o_.progress);
     }
     cache_.write_ref(spec_.revision, m.commit);
     cache_.link_snapshot(m.commit, path, m.etag);

@@ -13,7 +13,9 @@ bool name_char(char c) {
 }
 
 void check_name(std::string_view name, std::string_view repo) {
-  const std::string why = "'" + std::string(repo) + "' is not a Hugging Face repo id (org/name): ";
+  // Appended piece by piece: GCC 12's -Wrestrict misfires on "'" + std::string(...).
+  std::string why = "'";
+  why.append(repo).append("' is not a Hugging Face repo id (org/name): ");
   if (name.empty()) throw Error(why + "an empty name");
   if (name.size() > 96) throw Error(why + "a name longer than 96 characters");
   for (char c : name) {
@@ -59,21 +61,23 @@ void check_repo_path(std::string_view path, std::string_view what) {
 
 RepoSpec parse_repo_spec(std::string_view text, std::string_view file_flag) {
   RepoSpec spec;
+  std::string quoted = "'";
+  quoted.append(text).append("'");
   const size_t colon = text.find(':');
   spec.repo = std::string(text.substr(0, colon));
   check_repo_id(spec.repo);
   if (colon != std::string_view::npos) {
     const std::string_view suffix = text.substr(colon + 1);
-    if (suffix.empty()) throw Error("'" + std::string(text) + "': nothing after ':' (REPO:FILE or REPO:QUANT)");
+    if (suffix.empty()) throw Error(quoted + ": nothing after ':' (REPO:FILE or REPO:QUANT)");
     if (!file_flag.empty()) {
-      throw Error("'" + std::string(text) + "' names a file or tag and --hf-file names '" + std::string(file_flag) +
+      throw Error(quoted + " names a file or tag and --hf-file names '" + std::string(file_flag) +
                   "': give one");
     }
     if (suffix.find('.') != std::string_view::npos || suffix.find('/') != std::string_view::npos) {
       spec.file = std::string(suffix);
     } else {
       for (char c : suffix) {
-        if (!name_char(c)) throw Error("'" + std::string(text) + "': the tag after ':' may hold letters, digits, '_' and '-'");
+        if (!name_char(c)) throw Error(quoted + ": the tag after ':' may hold letters, digits, '_' and '-'");
       }
       spec.quant = std::string(suffix);
     }
