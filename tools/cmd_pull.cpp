@@ -27,7 +27,7 @@ const bool registered = tern::cli::register_command(
            "Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN (or $HF_HOME/token) for gated repos,\n"
            "HF_HUB_OFFLINE=1 (cache only), HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME (cache: ~/.cache/huggingface/hub,\n"
            "shared with huggingface-cli), TERN_CACHE_DIR (converted checkpoints: ~/.cache/tern), CURL_CA_BUNDLE /\n"
-           "REQUESTS_CA_BUNDLE / SSL_CERT_FILE (a CA bundle to trust).");
+           "REQUESTS_CA_BUNDLE / SSL_CERT_FILE (a CA bundle to trust).\n");
        return [a] {
          std::printf("%s\n", tern::cli::pull_from_hub(a->spec, a->file).c_str());
          return 0;
