@@ -1,5 +1,6 @@
 #include "hub/hub_client.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <optional>
 #include <system_error>
