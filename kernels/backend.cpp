@@ -27,6 +27,7 @@ bool cpu_runs_avx512_vnni() {
   return f.avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
 }
 bool cpu_runs_avx2_avxvnni() { return cpu_features().avx2 && cpu_features().avxvnni; }
+bool cpu_runs_amx_int8() { return cpu_runs_avx512_vnni() && cpu_features().amx_int8; }
 bool cpu_runs_neon() { return cpu_features().neon; }
 bool cpu_runs_dotprod() { return cpu_features().dotprod; }
 bool cpu_runs_dotprod_i8mm() { return cpu_features().dotprod && cpu_features().i8mm; }

@@ -41,7 +41,7 @@ const std::vector<const Kernel*>& all_kernels() {
   static const std::vector<const Kernel*> kernels = [] {
     std::vector<const Kernel*> v = {
 #if defined(TERN_ARCH_X86)
-        &kAvx512VnniKernel, &kAvxVnniKernel, &kAvx2MadKernel, &kAvx2LutKernel,
+        &kAmxInt8Kernel, &kAvx512VnniKernel, &kAvxVnniKernel, &kAvx2MadKernel, &kAvx2LutKernel,
 #endif
 #if defined(TERN_ARCH_ARM)
         &kNeonI8mmKernel, &kNeonDotprodKernel, &kNeonMadKernel, &kNeonLutKernel,

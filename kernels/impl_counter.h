@@ -34,6 +34,7 @@ struct ImplCounter {
   X(ternary_avx2_lut, "ternary", "avx2-lut", true)                             \
   X(ternary_avx512_vnni, "ternary", "avx512-vnni", true)                       \
   X(ternary_avx_vnni, "ternary", "avx-vnni", true)                             \
+  X(ternary_amx_int8, "ternary", "amx-int8", true)                             \
   X(ternary_neon_mad, "ternary", "neon-mad", true)                             \
   X(ternary_neon_dotprod, "ternary", "neon-dotprod", true)                     \
   X(ternary_neon_lut, "ternary", "neon-lut", true)                             \

@@ -16,6 +16,7 @@ bool cpu_runs_avx2_f16c();     // AVX2 + F16C (attention)
 bool cpu_runs_avx2_fma_f16c(); // AVX2 + FMA + F16C (the F16/BF16 and Q8_0 heads)
 bool cpu_runs_avx512_vnni();   // AVX-512 F/BW/VL/VNNI with the OS saving ZMM state
 bool cpu_runs_avx2_avxvnni();  // AVX2 + AVX-VNNI (VEX vpdpbusd) with the OS saving YMM state
+bool cpu_runs_amx_int8();      // AMX-INT8 usable (cpu_features) and AVX-512 VNNI (its small-batch paths)
 bool cpu_runs_neon();
 bool cpu_runs_dotprod();
 bool cpu_runs_dotprod_i8mm();  // NEON dotprod + i8mm (smmla)
@@ -26,6 +27,7 @@ extern const Kernel kAvx2MadKernel;
 extern const Kernel kAvx2LutKernel;
 extern const Kernel kAvx512VnniKernel;
 extern const Kernel kAvxVnniKernel;
+extern const Kernel kAmxInt8Kernel;
 float quantize_row_i8_avx2(const float* x, int64_t n, int64_t padded_n, int8_t* q);
 #endif
 

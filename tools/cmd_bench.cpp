@@ -326,8 +326,8 @@ int run_bench(const BenchOptions& o) {
   }
   std::printf("\nmodel: %s  load: %.3f s  peak RSS: %s\n", o.model.c_str(), load_seconds,
               peak_rss ? human_bytes(double(peak_rss)).c_str() : "unknown");
-  std::printf("weights in 2 MiB pages: %.1f MB of %.1f MB per token (the rest in 4 KiB page-cache pages)\n",
-              double(std::min(rep.huge_page_bytes, bytes_per_token)) / 1e6, double(bytes_per_token) / 1e6);
+  std::printf("weights in 2 MiB pages: %.1f MB of %.1f MB per token (the rest in 4 KiB pages)\n",
+              double(std::min(huge_weight_bytes(rep), bytes_per_token)) / 1e6, double(bytes_per_token) / 1e6);
   bool any_energy = false;
   for (const TestResult& r : results) {
     if (!r.energy.measured) continue;

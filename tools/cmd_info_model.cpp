@@ -30,12 +30,12 @@ std::string page_placement(const LoadReport& r) {
     std::snprintf(buf, sizeof buf, "%s in anonymous memory, %s of it in 2 MiB pages (THP %s)", mb(r.anon_weight_bytes).c_str(),
                   mb(r.huge_page_bytes).c_str(), r.thp_mode.c_str());
     s = buf;
-  } else if (r.repack_cache == "hit") {
-    s = "ternary weights mapped from the repack cache (page-cache pages, 2 MiB where the kernel holds the file in 2 MiB folios; THP " +
-        r.thp_mode + ")";
   } else {
-    s = "ternary weights read in place from the file mapping (page-cache pages, 2 MiB where the kernel holds the file in 2 MiB folios; THP " +
-        r.thp_mode + ")";
+    std::snprintf(buf, sizeof buf, "ternary weights %s, %s of them in 2 MiB page-cache pages (mapped in %.3f s%s; THP %s)",
+                  r.repack_cache == "hit" ? "mapped from the repack cache" : "read in place from the file mapping",
+                  mb(r.ternary_in_place_huge_bytes).c_str(), r.ternary_map_seconds,
+                  r.ternary_reread ? ", re-read from the file into 2 MiB folios" : "", r.thp_mode.c_str());
+    s = buf;
   }
   if (r.head_in_place_huge_bytes > 0) {
     std::snprintf(buf, sizeof buf, "; lm_head read in place from the file mapping, %s of it in 2 MiB page-cache pages (mapped in %.3f s%s, no copy)",
@@ -128,7 +128,9 @@ std::optional<InfoSection> model_section(const gguf::File& f) {
             {"thp_mode", r.thp_mode}, {"anon_weight_bytes", r.anon_weight_bytes},
             {"huge_page_bytes", r.huge_page_bytes}, {"head_copied_bytes", r.head_copied_bytes},
             {"head_copy_seconds", r.head_copy_seconds}, {"head_in_place_huge_bytes", r.head_in_place_huge_bytes},
-            {"head_map_seconds", r.head_map_seconds}, {"head_reread", r.head_reread}, {"load_threads", r.load_threads}, {"repack_cache", r.repack_cache},
+            {"head_map_seconds", r.head_map_seconds}, {"head_reread", r.head_reread},
+            {"ternary_in_place_huge_bytes", r.ternary_in_place_huge_bytes}, {"ternary_map_seconds", r.ternary_map_seconds},
+            {"ternary_reread", r.ternary_reread}, {"load_threads", r.load_threads}, {"repack_cache", r.repack_cache},
             {"repack_cache_path", r.repack_cache_path}, {"repack_cache_seconds", r.repack_cache_seconds}};
   return s;
 }

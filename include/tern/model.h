@@ -112,6 +112,11 @@ struct LoadReport {
   uint64_t head_in_place_huge_bytes = 0;
   double head_map_seconds = 0;      // advising + populating the head's file pages
   bool head_reread = false;         // its cached small folios were dropped and read again
+  // Ternary weights used in place (tern's own types, or the repack cache's payload) mapped
+  // the same way: ternary_in_place_huge_bytes of them in 2 MiB page-cache pages.
+  uint64_t ternary_in_place_huge_bytes = 0;
+  double ternary_map_seconds = 0;
+  bool ternary_reread = false;
   int load_threads = 1;             // threads the repack and the head copy ran on
   // The repack cache (foreign ternary files only; empty otherwise): "hit", "miss (why),
   // written" / "miss (why), not written: why", or "off ..."; its file; the seconds spent
@@ -125,6 +130,11 @@ struct LoadReport {
   double load_seconds = 0;
   uint64_t file_bytes = 0;
 };
+
+// Bytes of the weights decode streams that sit in 2 MiB pages, anonymous or page cache.
+inline uint64_t huge_weight_bytes(const LoadReport& r) {
+  return r.huge_page_bytes + r.head_in_place_huge_bytes + r.ternary_in_place_huge_bytes;
+}
 
 class Model {
  public:

@@ -189,7 +189,7 @@ std::optional<RepackCacheHit> open_repack_cache(const std::string& path, const S
   hit.payload = hit.map.data() + kRepackCachePayloadOffset;
   // Map the payload now, in 2 MiB pages where the page cache has them (decode streams it
   // every token); the hash reads it all anyway.
-  hit.map.map_huge(hit.payload, payload_bytes);
+  hit.huge = hit.map.map_huge(hit.payload, payload_bytes);
   if (repack_cache_hash({hit.payload, payload_bytes}, pool) != want_hash) {
     why = "payload hash mismatch (corrupt)";
     return std::nullopt;

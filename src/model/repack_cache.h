@@ -82,6 +82,7 @@ struct RepackCacheHit {
   MappedFile map;
   const uint8_t* payload = nullptr;
   std::vector<float> scales;
+  MappedFile::HugeMapping huge;  // how much of the payload came out in 2 MiB pages
 };
 // Opens and fully validates the cache file at `path` (header and payload hash). nullopt
 // with `why` on a miss.

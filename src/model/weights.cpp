@@ -193,6 +193,8 @@ class Binder {
         f_.fail("tensor '" + name + "'", std::string(gguf::type_name(t.type)) + " data is too short for its scale trailer");
       }
       b.w.data = t.data;  // zero copy
+      in_place_.first = in_place_.first == nullptr ? t.data : std::min(in_place_.first, t.data);
+      in_place_.second = std::max(in_place_.second, t.data + code_bytes);
       std::memcpy(&b.weight_scale, t.data + code_bytes, 4);
       if (!std::isfinite(b.weight_scale) || b.weight_scale <= 0) {
         f_.fail("tensor '" + name + "'", "weight_scale " + std::to_string(b.weight_scale) + " is not a finite positive number");
@@ -254,6 +256,8 @@ class Binder {
         }
         d_.repack_cache = std::move(hit->map);
         r.repack_cache = "hit";
+        r.ternary_in_place_huge_bytes = hit->huge.huge_bytes;
+        r.ternary_reread = hit->huge.reread;
         jobs_.clear();
         return;
       }
@@ -302,13 +306,32 @@ class Binder {
     return m;
   }
 
+  // [first, end) of the file holding every ternary matrix used in place (tern's own types);
+  // {nullptr, nullptr} when there is none.
+  std::pair<const uint8_t*, const uint8_t*> in_place_span() const { return in_place_; }
+
  private:
   ModelData& d_;
   const gguf::File& f_;
   std::set<std::string> used_;
   std::vector<RepackJob> jobs_;
   uint64_t payload_bytes_ = 0;
+  std::pair<const uint8_t*, const uint8_t*> in_place_{nullptr, nullptr};
 };
+
+// Ternary matrices used in place are, with the lm_head, all decode reads per token (on 2B4T
+// TERN_T2: 521 MB of 1178 MB), so they get what place_head gives the head: the file mapping
+// in 2 MiB page-cache pages (MappedFile::map_huge; a re-read once when the cache holds small
+// folios). In 4 KiB pages a read stream runs at about two thirds of the 2 MiB-page rate
+// (bench/README.md, "Where decode's time goes").
+void place_in_place_ternary(ModelData& d, std::pair<const uint8_t*, const uint8_t*> span) {
+  if (span.first == nullptr || span.second <= span.first) return;
+  Stopwatch sw;
+  const MappedFile::HugeMapping m = d.file.map_huge(span.first, static_cast<uint64_t>(span.second - span.first));
+  d.report.ternary_map_seconds = sw.seconds();
+  d.report.ternary_in_place_huge_bytes = m.huge_bytes;
+  d.report.ternary_reread = m.reread;
+}
 
 // TERN_HEAD_COPY=1 copies the lm_head into anonymous 2 MiB pages even when the file
 // mapping already has it in 2 MiB pages (the behaviour before that check, for A/B runs).
@@ -414,7 +437,10 @@ void bind_weights(ModelData& d, const ModelOptions& options) {
   ThreadPool pool(options.load_threads);
   d.report.load_threads = pool.size();
   b.repack_all(pool, options);
-  if (decode_pages() == PageKind::Huge) place_head(d, pool);
+  if (decode_pages() == PageKind::Huge) {
+    place_in_place_ternary(d, b.in_place_span());
+    place_head(d, pool);
+  }
   // What the kernel actually gave (it may fall back to 4 KiB pages), for `tern info`.
   d.report.thp_mode = thp_mode();
   for (const OwnedBuffer& o : d.owned) {

@@ -4,6 +4,10 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #endif
 #if defined(__aarch64__)
 #include <asm/hwcap.h>
@@ -23,6 +27,23 @@ unsigned long long read_xcr0() {
   unsigned int lo = 0, hi = 0;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   return (static_cast<unsigned long long>(hi) << 32) | lo;
+}
+
+// AMX's tile registers are 8 KiB of state the OS saves only for processes that ask (Linux
+// since 5.16: arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)); without the permission
+// the first tile instruction faults. Asked once here, before any kernel is chosen.
+bool amx_int8_usable() {
+  unsigned int a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool tile = (d >> 24) & 1, int8 = (d >> 25) & 1;
+  if (!tile || !int8) return false;
+  if ((read_xcr0() & 0x60000) != 0x60000) return false;  // XTILECFG + XTILEDATA
+#if defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return ::syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;  // no way to ask for the tile state here: never use it
+#endif
 }
 
 CpuFeatures detect() {
@@ -54,6 +75,7 @@ CpuFeatures detect() {
     }
   }
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avxvnni = (a >> 4) & 1;
+  f.amx_int8 = amx_int8_usable();
   return f;
 }
 #elif defined(__aarch64__)
@@ -83,7 +105,7 @@ std::string CpuFeatures::summary() const {
   const std::pair<bool, const char*> flags[] = {
       {avx2, "avx2"},       {fma, "fma"},         {f16c, "f16c"},   {bmi2, "bmi2"},
       {avx512f, "avx512f"}, {avx512bw, "avx512bw"}, {avx512vnni, "avx512vnni"},
-      {avxvnni, "avxvnni"}, {neon, "neon"},       {dotprod, "dotprod"}, {i8mm, "i8mm"}, {fp16, "fp16"}};
+      {avxvnni, "avxvnni"}, {amx_int8, "amx-int8"}, {neon, "neon"},       {dotprod, "dotprod"}, {i8mm, "i8mm"}, {fp16, "fp16"}};
   bool any = false;
   for (const auto& [on, name] : flags) {
     if (!on) continue;

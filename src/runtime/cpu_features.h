@@ -17,6 +17,9 @@ struct CpuFeatures {
   bool avx512vl = false;  // the ymm/xmm forms of AVX-512 instructions (the VNNI kernel uses them)
   bool avx512vnni = false;
   bool avxvnni = false;
+  // AMX-TILE + AMX-INT8 with the OS saving the tile state and, on Linux, this process
+  // granted its use (arch_prctl ARCH_REQ_XCOMP_PERM, asked for once at detection).
+  bool amx_int8 = false;
   // aarch64
   bool neon = false;      // HWCAP_ASIMD
   bool dotprod = false;   // HWCAP_ASIMDDP (sdot/udot)
