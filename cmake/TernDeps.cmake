@@ -53,6 +53,10 @@ if(NOT WIN32)
                         INTERFACE_INCLUDE_DIRECTORIES ${EDITLINE_INCLUDE_DIR})
 endif()
 
+# libcurl (OpenSSL flavour) and libcrypto: `tern pull` / -hf (src/hub/).
+find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+
 if(TERN_TESTS)
   find_package(GTest REQUIRED)   # arm64 builds come from libgtest-dev:arm64 (multiarch)
 endif()

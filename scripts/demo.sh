@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds tern, and starts a chat with the model shipped
-# in models/. Extra arguments go to `tern chat` (e.g. -t 2, --temp 0.7, -sys "system prompt").
+# in models/. Extra arguments go to `tern chat` (e.g. -t 2, --temp 0.7, -sys "system prompt");
+# with -hf REPO (or --hf-repo, -m) they name the model instead, e.g.
+#   ./scripts/demo.sh -hf microsoft/bitnet-b1.58-2B-4T-gguf   # the real 2B4T, downloaded once
 # If no chat-capable model is present yet, it runs `tern info` on the newest .gguf and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh release --target tern
+for arg in "$@"; do
+  case "$arg" in
+    -hf|-hfr|--hf-repo|--hf-repo=*|-m|--model|--model=*) exec ./build/release/tern chat "$@" ;;
+  esac
+done
 shopt -s nullglob
 models=(models/*.gguf)
 if ((${#models[@]} == 0)); then

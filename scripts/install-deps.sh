@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libxsimd-dev libcli11-dev nlohmann-json3-dev libpcre2-dev libunistring-dev
   libsentencepiece-dev libcpp-httplib-dev libboost1.74-dev libedit-dev
+  libcurl4-openssl-dev libssl-dev openssl  # tern pull / -hf (src/hub); openssl makes the hub tests' certificate
   clang-14 libclang-rt-14-dev llvm-14
   g++-aarch64-linux-gnu qemu-user
   python3
@@ -33,7 +34,7 @@ if [[ "${TERN_TRAIN_DEPS:-0}" == "1" ]]; then PACKAGES+=(python3-torch python3-n
 # (Boost.Beast/Asio is header-only and architecture-independent: the host's headers serve).
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then $SUDO dpkg --add-architecture arm64; fi
 PACKAGES+=(libpcre2-dev:arm64 libunistring-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64
-           libedit-dev:arm64)
+           libedit-dev:arm64 libcurl4-openssl-dev:arm64 libssl-dev:arm64)
 
 # scripts/cross_deps.sh and scripts/macos_deps.sh build libraries for other targets from
 # Debian's own sources (`apt-get source`), so the source index must be enabled.

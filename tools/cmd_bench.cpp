@@ -36,6 +36,7 @@ namespace {
 
 struct BenchOptions {
   std::string model;
+  HubFlags hub;
   std::vector<int> n_prompt{512};
   std::vector<int> n_gen{128};
   int repetitions = 5;
@@ -371,7 +372,8 @@ int run_bench(const BenchOptions& o) {
        auto o = std::make_shared<BenchOptions>();
        // A repeated scalar option takes its last value (as llama-bench); lists keep all.
        sub.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-       sub.add_option("-m,--model", o->model, "GGUF model file")->required();
+       sub.add_option("-m,--model", o->model, "GGUF model file (or -hf REPO)");
+       add_hub_flags(sub, o->hub);
        sub.add_option("-p,--n-prompt", o->n_prompt, "prompt lengths to test (comma list; 0 = none)")
            ->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->capture_default_str();
        sub.add_option("-n,--n-gen", o->n_gen, "generation lengths to test (comma list; 0 = none)")
@@ -387,7 +389,10 @@ int run_bench(const BenchOptions& o) {
        sub.add_flag("!--no-bandwidth", o->bandwidth,
                     "skip measuring the machine's read bandwidth (256 MiB read in 4 KiB and in 2 MiB pages per thread count, for the tg roofline)");
        sub.add_option("--powercap-root", o->powercap_root, "where the RAPL powercap tree is")->capture_default_str();
-       return [o] { return run_bench(*o); };
+       return [o] {
+         o->model = model_path(o->model, o->hub);
+         return run_bench(*o);
+       };
      },
      60});
 

@@ -226,6 +226,7 @@ const bool registered = register_command({"chat", "Interactive streaming chat wi
         o->seed_given = app->get_option("--seed")->count() > 0;
         if (!o->seed_given) o->sampling.seed = std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
         check_spec_flags(o->spec);
+        resolve_model(o->model);
         return run_chat(*o);
       };
     }, 10});

@@ -303,6 +303,7 @@ const bool registered = register_command({"run", "One prompt in, text (or ids) o
       return [o] {
         if (o->conversation) throw Error("-cnv / --conversation: a conversation is `tern chat -m MODEL`; tern run completes one prompt");
         check_spec_flags(o->spec);
+        resolve_model(o->model);
         return run(*o);
       };
     },

@@ -157,7 +157,10 @@ const bool registered = register_command({"serve", "OpenAI-compatible HTTP serve
       add_accounting_flags(sub, o->server);
       // Drafts are verified by a slot decoding alone; with more, the batched step shares the weights already.
       add_spec_flags(sub, o->spec);
-      return [o] { return run_serve(*o); };
+      return [o] {
+        resolve_model(o->model);
+        return run_serve(*o);
+      };
     }, 30});
 
 }  // namespace

@@ -18,6 +18,9 @@ constexpr Rename kRenames[] = {
     {"-sys", "--system-prompt"},
     {"-cnv", "--conversation"},
     {"-no-cnv", "--no-conversation"},
+    {"-hf", "--hf-repo"},   // -hf REPO[:FILE]: a model from the Hugging Face Hub
+    {"-hfr", "--hf-repo"},
+    {"-hff", "--hf-file"},
 };
 
 // Flags with no meaning on a CPU engine: accepted and dropped, with a note. `value`: the

@@ -5,7 +5,8 @@
 // else. Here, before parsing, every argument that is not the value of the option before it is
 // looked at once:
 //   - llama.cpp's multi-letter single-dash spellings become tern's long flags
-//     (-sys -> --system-prompt, -cnv -> --conversation, -no-cnv -> --no-conversation);
+//     (-sys -> --system-prompt, -cnv -> --conversation, -no-cnv -> --no-conversation,
+//     -hf/-hfr -> --hf-repo, -hff -> --hf-file);
 //   - flags that mean nothing on a CPU engine (-ngl N, --n-gpu-layers N, -fa [on|off|auto],
 //     --flash-attn [..]) are dropped with a one-line note on stderr;
 //   - any other multi-letter single-dash word is refused, naming it and its two-dash form,

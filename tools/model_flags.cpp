@@ -28,7 +28,8 @@ CLI::Validator threads_within_cores() {
 }
 
 void add_model_flags(CLI::App& sub, ModelFlags& f) {
-  sub.add_option("-m,--model", f.model, "GGUF model file")->required()->check(CLI::ExistingFile);
+  sub.add_option("-m,--model", f.model, "GGUF model file (or -hf REPO)")->check(CLI::ExistingFile);
+  add_hub_flags(sub, f.hub);
   sub.add_option("-t,--threads", f.threads, "threads (0 = all hardware threads; more are lowered to that)")
       ->check(CLI::Range(0, 1 << 16))
       ->transform(threads_within_cores())
@@ -43,6 +44,8 @@ void add_model_flags(CLI::App& sub, ModelFlags& f) {
   sub.add_option("--ffn-activation", f.activation, "override the FFN activation (relu2 or silu)")
       ->check(CLI::IsMember({"relu2", "silu"}));
 }
+
+void resolve_model(ModelFlags& f) { f.model = model_path(f.model, f.hub); }
 
 void add_special_in_content_flag(CLI::App& sub, bool& allow) {
   sub.add_flag("--allow-special-in-content", allow,

@@ -15,11 +15,13 @@
 #include "tern/sampler.h"
 #include "tern/session.h"
 #include "tern/tokenizer.h"
+#include "tools/hub_flags.h"
 
 namespace tern::cli {
 
 struct ModelFlags {
-  std::string model;
+  std::string model;  // -m, or set from -hf by resolve_model()
+  HubFlags hub;
   int threads = 0;
   int64_t ctx = 0;
   int64_t batch = 64;
@@ -29,6 +31,9 @@ struct ModelFlags {
 };
 
 void add_model_flags(CLI::App& sub, ModelFlags& flags);
+// Sets flags.model from -hf when given (downloading as needed); throws unless exactly one of
+// -m and -hf names the model. Each subcommand's runner calls it first.
+void resolve_model(ModelFlags& flags);
 // -t values above the machine's hardware threads are lowered to it, with a note (every
 // subcommand that takes -t uses it, so a typo like -t 999 never spins 999 threads).
 CLI::Validator threads_within_cores();

@@ -92,6 +92,14 @@ void pack_acts(const int8_t* q, int64_t kp, int64_t n, uint8_t* out) {
 // configuration), so the code around them fences memory explicitly.
 inline void memory_fence_for_tiles() { __asm__ volatile("" ::: "memory"); }
 
+// Tile load and store with the row stride in a 64-bit register: GCC's _tile_loadd and
+// _tile_stored cast the stride to long, which is 32 bits on Windows (LLP64), and the
+// assembler refuses a 32-bit index register beside a 64-bit base.
+#define TERN_TILE_LOAD(tmm, base, stride) \
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #tmm : : "r"(base), "r"(static_cast<int64_t>(stride)))
+#define TERN_TILE_STORE(tmm, base, stride) \
+  __asm__ volatile("tilestored %%tmm" #tmm ", (%0,%1,1)" : : "r"(base), "r"(static_cast<int64_t>(stride)))
+
 TERN_AMX void load_tile_config() {
   TileConfig cfg;
   for (int i = 0; i < 8; ++i) {
@@ -115,23 +123,23 @@ TERN_AMX void block_pass(const uint8_t* codes, const uint8_t* b0, const uint8_t*
   }
   const int64_t chunks = kp / kTileBytes;
   for (int64_t ch = 0; ch < chunks; ++ch) {
-    _tile_loadd(4, codes + ch * kTileBytes, kp);
-    _tile_loadd(5, codes + kTileRows * kp + ch * kTileBytes, kp);
-    _tile_loadd(6, b0 + ch * kTileRows * kTileBytes, kTileBytes);
+    TERN_TILE_LOAD(4, codes + ch * kTileBytes, kp);
+    TERN_TILE_LOAD(5, codes + kTileRows * kp + ch * kTileBytes, kp);
+    TERN_TILE_LOAD(6, b0 + ch * kTileRows * kTileBytes, kTileBytes);
     _tile_dpbusd(0, 4, 6);
     _tile_dpbusd(1, 5, 6);
     if constexpr (TwoGroups) {
-      _tile_loadd(7, b1 + ch * kTileRows * kTileBytes, kTileBytes);
+      TERN_TILE_LOAD(7, b1 + ch * kTileRows * kTileBytes, kTileBytes);
       _tile_dpbusd(2, 4, 7);
       _tile_dpbusd(3, 5, 7);
     }
   }
   // c[(group * 32 + row) * 16 + token]
-  _tile_stored(0, c, kTileTokens * 4);
-  _tile_stored(1, c + kTileRows * kTileTokens, kTileTokens * 4);
+  TERN_TILE_STORE(0, c, kTileTokens * 4);
+  TERN_TILE_STORE(1, c + kTileRows * kTileTokens, kTileTokens * 4);
   if constexpr (TwoGroups) {
-    _tile_stored(2, c + 2 * kTileRows * kTileTokens, kTileTokens * 4);
-    _tile_stored(3, c + 3 * kTileRows * kTileTokens, kTileTokens * 4);
+    TERN_TILE_STORE(2, c + 2 * kTileRows * kTileTokens, kTileTokens * 4);
+    TERN_TILE_STORE(3, c + 3 * kTileRows * kTileTokens, kTileTokens * 4);
   }
   memory_fence_for_tiles();  // c is read after this
 }
