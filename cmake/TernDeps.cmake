@@ -53,9 +53,22 @@ if(NOT WIN32)
                         INTERFACE_INCLUDE_DIRECTORIES ${EDITLINE_INCLUDE_DIR})
 endif()
 
-# libcurl (OpenSSL flavour) and libcrypto: `tern pull` / -hf (src/hub/).
-find_package(CURL REQUIRED)
-find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# libcurl (OpenSSL flavour) and libcrypto: `tern pull` / -hf (src/hub/). Required on Linux
+# (install-deps.sh installs them, for arm64 too); the Windows and macOS cross builds have no
+# build of them, so there TERN_HUB is off and src/hub/none/ stands in (cache-only -hf).
+if(WIN32 OR APPLE)
+  find_package(CURL QUIET)
+  find_package(OpenSSL QUIET COMPONENTS Crypto)
+else()
+  find_package(CURL REQUIRED)
+  find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+endif()
+if(CURL_FOUND AND OpenSSL_FOUND)
+  set(TERN_HUB ON)
+else()
+  set(TERN_HUB OFF)
+  message(STATUS "tern: no libcurl/libcrypto for this target: -hf and tern pull use the Hub cache only")
+endif()
 
 if(TERN_TESTS)
   find_package(GTest REQUIRED)   # arm64 builds come from libgtest-dev:arm64 (multiarch)

@@ -57,25 +57,7 @@ bool no_answer(CURLcode c) {
 
 }  // namespace
 
-std::string ca_bundle_from_env() {
-  for (const char* name : {"CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}) {
-    const char* v = std::getenv(name);
-    if (v != nullptr && *v != '\0') return v;  // an empty value never means "do not verify"
-  }
-  return "";
-}
-
 namespace {
-
-// "https://Host:443/x" -> "https://host:443": what must match for the token to be sent.
-std::string origin(const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const size_t end = url.find_first_of("/?#", scheme + 3);
-  std::string o = url.substr(0, end);
-  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
 
 // One request, no redirect followed; `redirect` gets the absolute Location of a 3xx.
 TransferResult perform_once(const Transfer& t, const HttpConfig& config, std::string& redirect) {
@@ -140,18 +122,16 @@ TransferResult perform_once(const Transfer& t, const HttpConfig& config, std::st
 
 }  // namespace
 
-bool same_origin(const std::string& a, const std::string& b) { return origin(a) == origin(b); }
-
 // Redirects are followed here rather than by libcurl, so the token goes to the origin of the
 // first URL only (the Hub), whatever the redirect chain looks like.
 TransferResult perform(const Transfer& t, const HttpConfig& config) {
   global_init();
-  const std::string first = origin(t.url);
+  const std::string first = url_origin(t.url);
   Transfer hop = t;
   HttpConfig hop_config = config;
   std::string redirect;
   for (int n = 0;; ++n) {
-    if (origin(hop.url) != first) hop_config.token.clear();
+    if (url_origin(hop.url) != first) hop_config.token.clear();
     TransferResult r = perform_once(hop, hop_config, redirect);
     if (!t.follow_redirects || r.status / 100 != 3 || redirect.empty()) return r;
     if (n == 10) throw Error(t.url + ": more than 10 redirects");

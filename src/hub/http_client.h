@@ -55,6 +55,8 @@ struct TransferResult {
 
 // Scheme, host and port alike (the token is sent only where they match the Hub's).
 bool same_origin(const std::string& a, const std::string& b);
+// "https://Host:443/x" -> "https://host:443": what must match for the token to be sent.
+std::string url_origin(const std::string& url);
 
 // Throws NetworkError when no answer came, tern::Error on a TLS or other local failure.
 TransferResult perform(const Transfer& t, const HttpConfig& config);
