@@ -1,9 +1,5 @@
 #include "hub/cache_layout.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cctype>
@@ -96,21 +92,12 @@ fs::path RepoCache::lock_file(const std::string& etag) const {
   return cache_dir_ / ".locks" / dir_.filename() / (etag + ".lock");
 }
 
-FileLock::FileLock(const fs::path& path) {
+std::string FileLock::created(const fs::path& path) {
   fs::create_directories(path.parent_path());
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw Error(path.string() + ": cannot open the lock file");
-  while (::flock(fd_, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      ::close(fd_);
-      throw Error(path.string() + ": cannot lock");
-    }
-  }
+  return path.string();
 }
 
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-}
+FileLock::FileLock(const fs::path& path) : lock_(created(path)) {}
 
 fs::path RepoCache::blob(const std::string& etag) const { return dir_ / "blobs" / etag; }
 fs::path RepoCache::incomplete(const std::string& etag) const { return dir_ / "blobs" / (etag + ".incomplete"); }

@@ -14,6 +14,8 @@
 //     converted/models--{org}--{name}/{commit}/model-{type}.gguf
 #pragma once
 
+#include "platform/file_lock.h"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -59,17 +61,15 @@ class RepoCache {
 // ETags from the Hub become directory and file names).
 bool is_safe_name(const std::string& s);
 
-// An exclusive flock(2) on a lock file (created with its folders), released on destruction:
+// An exclusive lock on a lock file (created with its folders), released on destruction:
 // two processes (tern or huggingface_hub, which locks the same file) never write one blob.
 class FileLock {
  public:
   explicit FileLock(const fs::path& path);
-  ~FileLock();
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
 
  private:
-  int fd_ = -1;
+  static std::string created(const fs::path& path);  // makes the folders, returns the path
+  ExclusiveFileLock lock_;
 };
 bool is_commit_hash(const std::string& s);  // 40 lower-case hex digits
 
