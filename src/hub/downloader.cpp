@@ -61,7 +61,7 @@ class PartFile {
     if (f_ != nullptr) std::fclose(f_);
     fs::create_directories(path_.parent_path());
     if (!truncate) fs::resize_file(path_, have_);
-    f_ = std::fopen(path_.c_str(), truncate ? "wb" : "ab");
+    f_ = std::fopen(path_.string().c_str(), truncate ? "wb" : "ab");
     if (f_ == nullptr) throw Error(path_.string() + ": cannot open for writing");
   }
 

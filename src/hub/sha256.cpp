@@ -44,7 +44,7 @@ std::string Sha256::hex() {
 }
 
 void hash_file_prefix(const std::filesystem::path& path, uint64_t bytes, Sha256& sha) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::FILE* f = std::fopen(path.string().c_str(), "rb");
   if (f == nullptr) throw Error(path.string() + ": cannot open to hash the part already downloaded");
   std::vector<char> buf(1 << 20);
   uint64_t left = bytes;
