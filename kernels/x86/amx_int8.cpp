@@ -30,9 +30,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 
 #include "kernels/kernel_impls.h"
+#include "kernels/thread_scratch.h"
 
 #define TERN_AMX __attribute__((target("amx-tile,amx-int8")))
 
@@ -58,19 +58,6 @@ struct alignas(64) TileConfig {
   uint16_t colsb[16] = {};
   uint8_t rows[16] = {};
 };
-
-// A per-thread 64-byte aligned scratch buffer of at least `bytes` (grows, then is reused).
-template <int Tag>
-uint8_t* scratch(int64_t bytes) {
-  thread_local std::unique_ptr<uint8_t[]> storage;
-  thread_local int64_t capacity = 0;
-  if (capacity < bytes) {
-    storage.reset(new uint8_t[static_cast<size_t>(bytes + 64)]);
-    capacity = bytes;
-  }
-  const auto p = reinterpret_cast<uintptr_t>(storage.get());
-  return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t{63});
-}
 
 // Tokens [t0, t0 + n) of q (stride kp) as B tiles: tile (g, c) holds tokens g*16.. and
 // elements c*64.., its row j = elements 4j..4j+3 of each of the 16 tokens (zeros for tokens
@@ -151,8 +138,8 @@ TERN_AMX void gemm(UnpackFn unpack, const TernaryMatrix& w, const PreparedActs& 
   const int64_t kp = acts.kp, chunks = kp / kTileBytes;
   const int64_t group_bytes = chunks * kTileRows * kTileBytes;  // one packed 16-token group
   const int64_t tile = std::max<int64_t>(2 * kTileTokens, kActTileBytes / kp / (2 * kTileTokens) * (2 * kTileTokens));
-  uint8_t* codes = scratch<0>(kBlockRows * kp);
-  uint8_t* packed = scratch<1>((std::min(tile, acts.n_tokens) + kTileTokens - 1) / kTileTokens * group_bytes);
+  uint8_t* codes = thread_scratch<ScratchUse::AmxCodes>(kBlockRows * kp);
+  uint8_t* packed = thread_scratch<ScratchUse::AmxActivations>((std::min(tile, acts.n_tokens) + kTileTokens - 1) / kTileTokens * group_bytes);
   alignas(64) int32_t c[4 * kTileRows * kTileTokens];
   load_tile_config();
   for (int64_t t0 = 0; t0 < acts.n_tokens; t0 += tile) {

@@ -25,9 +25,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 
 #include "kernels/kernel_impls.h"
+#include "kernels/thread_scratch.h"
 #include "kernels/x86/avx512_util.h"
 
 namespace tern::kernels {
@@ -177,24 +177,12 @@ TERN_AVX512 void gemm_direct_t2(const TernaryMatrix& w, const PreparedActs& acts
   }
 }
 
-// A per-thread 64-byte aligned buffer for one unpacked 4-row block (aligned zmm code loads).
-uint8_t* codes_buffer(int64_t bytes) {
-  thread_local std::unique_ptr<uint8_t[]> storage;
-  thread_local int64_t capacity = 0;
-  if (capacity < bytes) {
-    storage.reset(new uint8_t[static_cast<size_t>(bytes + 64)]);
-    capacity = bytes;
-  }
-  const auto p = reinterpret_cast<uintptr_t>(storage.get());
-  return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t{63});
-}
-
 // Rows [r0, r1) for all tokens: token tiles outer (activations stay in L2), 4-row blocks
 // unpacked once per tile, 6-token passes inner.
 TERN_AVX512 void gemm(UnpackFn unpack, const TernaryMatrix& w, const PreparedActs& acts, int32_t* y, int64_t ldy,
                       int64_t r0, int64_t r1) {
   const int64_t kp = acts.kp;
-  uint8_t* codes = codes_buffer(kRows * kp);
+  uint8_t* codes = thread_scratch<ScratchUse::Avx512Codes>(kRows * kp);  // aligned zmm code loads
   const int64_t tile = std::max<int64_t>(kTokens, kActTileBytes / kp / kTokens * kTokens);
   for (int64_t t0 = 0; t0 < acts.n_tokens; t0 += tile) {
     const int64_t t1 = std::min(acts.n_tokens, t0 + tile);
